@@ -1,8 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HookName } from '../model/types';
-import { readNpyHeader, readNpyMatrix } from '../util/npy';
-import { subtract, vstack, type Matrix } from '../util/matrix';
+import { readNpyHeader } from '../util/npy';
+import type { Matrix } from '../util/matrix';
 
 /** Which side of a contrastive pair: pos = sycophantic (label 1), neg = not (label 0). */
 export type PairSide = 'pos' | 'neg';
@@ -12,18 +12,34 @@ export interface ActivationManifest {
   /** Store format version. */
   format_version: 1;
   model: { id: string; file: string; sha256: string; dtype: string; family: string; num_layers: number; hidden_size: number };
-  dataset: { source: string; format: string; pair_ids: string[] };
+  dataset: {
+    source: string;
+    format: string;
+    pair_ids: string[];
+    /** Subsets the pairs come from (e.g. political_typology_quiz). */
+    subsets?: string[];
+    /** SHA-256 over every pair's id and both texts, in order. */
+    texts_sha256?: string;
+  };
   hooks: HookName[];
   layers: number[];
   /** The token position captured ('mean' = mean over tokens). */
   position: number | 'mean';
+  /** The positions captured per text (one entry: `position`). */
+  positions?: (number | 'mean')[];
   dtype: 'float32';
   hidden_size: number;
   counts: { pairs: number; done: number };
   /** True once every pair has been written. */
   complete: boolean;
+  /** Texts per forward pass used by the extraction. */
+  batch_size?: number;
+  /** Array files of the run, relative to its folder. */
+  files?: string[];
   code_version: string;
   created: string;
+  /** When the last pair was written. */
+  finished?: string;
   [extra: string]: unknown;
 }
 
@@ -67,6 +83,12 @@ export class ActivationStore {
   get hiddenSize(): number { return this.manifest.hidden_size; }
   /** Number of pairs written (all of them once the run is complete). */
   get pairs(): number { return this.manifest.complete ? this.manifest.counts.pairs : this.manifest.counts.done; }
+  /** True once every pair has been written. */
+  get complete(): boolean { return Boolean(this.manifest.complete); }
+  /** The captured position ('mean' = mean over tokens). */
+  get position(): number | 'mean' { return this.manifest.position; }
+  /** Ids of the pairs written so far, row order (row i = pair i). */
+  get pairIds(): string[] { return (this.manifest.dataset?.pair_ids ?? []).slice(0, this.pairs); }
 
   private check(hook: HookName, layer: number): void {
     if (!this.hooks.includes(hook)) throw new Error(`${this.dir}: hook "${hook}" not captured (has ${this.hooks.join(', ')})`);
@@ -80,6 +102,21 @@ export class ActivationStore {
 
   /** Activations of one side at one (hook, layer): [pairs, hidden]; only complete rows are returned. */
   read(hook: HookName, layer: number, side: PairSide): Matrix {
+    return this.readRows(hook, layer, side, 0, this.pairs);
+  }
+
+  /**
+   * Rows [start, start + count) of one side at one (hook, layer), read straight from disk into one
+   * Float32Array (memory = the rows asked for; rows not yet written by a partial run are refused).
+   */
+  readRows(hook: HookName, layer: number, side: PairSide, start: number, count: number): Matrix {
+    const data = new Float32Array(count * this.hiddenSize);
+    this.readInto(hook, layer, side, start, count, data);
+    return { rows: count, cols: this.hiddenSize, data };
+  }
+
+  /** Read rows [start, start + count) of one array file into `out` (length count × hidden). */
+  private readInto(hook: HookName, layer: number, side: PairSide, start: number, count: number, out: Float32Array): void {
     this.check(hook, layer);
     const p = this.path(hook, layer, side);
     if (!existsSync(p)) throw new Error(`${p}: missing array file for ${hook} layer ${layer} (${side})`);
@@ -87,21 +124,43 @@ export class ActivationStore {
     if (h.dtype !== '<f4' || h.shape.length !== 2 || h.shape[1] !== this.hiddenSize) {
       throw new Error(`${p}: expected float32 [pairs, ${this.hiddenSize}], found ${h.dtype} [${h.shape}]`);
     }
-    const m = readNpyMatrix(p);
-    const n = this.pairs;
-    return n < m.rows ? { rows: n, cols: m.cols, data: m.data.subarray(0, n * m.cols) } : m;
+    const n = Math.min(this.pairs, h.shape[0]);
+    if (!Number.isInteger(start) || !Number.isInteger(count) || start < 0 || count < 0 || start + count > n) {
+      throw new Error(`${p}: rows [${start}, ${start + count}) out of range: ${n} pairs written`);
+    }
+    const cols = h.shape[1];
+    if (out.length !== count * cols) throw new Error(`${p}: output buffer holds ${out.length} values, need ${count * cols}`);
+    const bytes = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+    const fd = openSync(p, 'r');
+    try {
+      let got = 0;
+      const pos = h.offset + start * cols * 4;
+      while (got < bytes.length) {
+        const k = readSync(fd, bytes, got, bytes.length - got, pos + got);
+        if (k === 0) throw new Error(`${p}: truncated .npy data (ends before row ${start + Math.floor(got / (cols * 4))})`);
+        got += k;
+      }
+    } finally {
+      closeSync(fd);
+    }
   }
 
   /** Per-pair differences pos − neg at one (hook, layer): [pairs, hidden]. */
   diff(hook: HookName, layer: number): Matrix {
-    return subtract(this.read(hook, layer, 'pos'), this.read(hook, layer, 'neg'));
-  }
-
-  /** Both sides stacked with labels and pair indices at one (hook, layer). */
-  labelled(hook: HookName, layer: number): LabelledMatrix {
     const pos = this.read(hook, layer, 'pos');
     const neg = this.read(hook, layer, 'neg');
-    const n = pos.rows;
+    const d = pos.data;
+    for (let i = 0; i < d.length; i++) d[i] -= neg.data[i];
+    return pos;
+  }
+
+  /** Both sides stacked with labels and pair indices at one (hook, layer): rows 0..n-1 pos (y = 1), n..2n-1 neg (y = 0). */
+  labelled(hook: HookName, layer: number): LabelledMatrix {
+    const n = this.pairs;
+    const H = this.hiddenSize;
+    const data = new Float32Array(2 * n * H);
+    this.readInto(hook, layer, 'pos', 0, n, data.subarray(0, n * H));
+    this.readInto(hook, layer, 'neg', 0, n, data.subarray(n * H));
     const y = new Uint8Array(2 * n);
     const pair = new Int32Array(2 * n);
     for (let i = 0; i < n; i++) {
@@ -109,7 +168,7 @@ export class ActivationStore {
       pair[i] = i;
       pair[n + i] = i;
     }
-    return { X: vstack([pos, neg]), y, pair };
+    return { X: { rows: 2 * n, cols: H, data }, y, pair };
   }
 }
 

@@ -1,0 +1,374 @@
+import { execFileSync } from 'node:child_process';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { HookedModel, HookName, Position } from '../model/types';
+import { atomicWriteJson, projectRoot, sha256 } from '../util/fs';
+import { Progress } from '../util/progress';
+import { activationFileName, type ActivationManifest, type PairSide } from './store';
+import { checkPreallocatedNpy, PreallocatedNpy } from './writer';
+
+/** The fields of a contrastive pair that extraction needs (the datasets stage's Pair has them all). */
+export interface PairTexts {
+  id: string;
+  /** Sycophantic text (label 1, stored in `*.pos.npy`). */
+  sycophantic: string;
+  /** Non-sycophantic text (label 0, stored in `*.neg.npy`). */
+  non_sycophantic: string;
+  subset?: string;
+  format?: string;
+}
+
+/** Progress of an extraction, reported after every committed batch. */
+export interface ExtractProgress {
+  /** Pairs durably written (including those from earlier runs). */
+  done: number;
+  total: number;
+  /** Pairs computed by this call. */
+  computed: number;
+  elapsedSec: number;
+  /** Pairs per second in this call. */
+  pairsPerSec: number;
+  /** Estimated seconds left (Infinity before the first batch). */
+  etaSec: number;
+}
+
+/** Options of extractActivations. */
+export interface ExtractOptions {
+  model: HookedModel;
+  pairs: PairTexts[];
+  /** Folder of the run (created; an existing run is resumed if it matches). */
+  outDir: string;
+  /** Hooks to capture (default ['resid']). */
+  hooks?: HookName[];
+  /** 0-based layers (default 'all'). */
+  layers?: number[] | 'all';
+  /** Token position of each text to capture (default -2), or 'mean' over its tokens. */
+  position?: Position;
+  /** Texts per forward pass; a batch holds both texts of floor(batchSize / 2) pairs (default 16). */
+  batchSize?: number;
+  /** Use only the first `limit` pairs. */
+  limit?: number;
+  /** Where the pairs came from (recorded in the manifest; default 'in-memory'). */
+  source?: string;
+  /** Called after every committed batch. */
+  onProgress?: (p: ExtractProgress) => void;
+  /** Progress bar output (default stderr); quiet silences it. */
+  progressStream?: NodeJS.WriteStream | { write(s: string): unknown; isTTY?: boolean };
+  quiet?: boolean;
+}
+
+/** What an extraction call did. */
+export interface ExtractSummary {
+  outDir: string;
+  pairs: number;
+  /** Pairs written in total (= pairs when complete). */
+  done: number;
+  /** Pairs found already written when this call started. */
+  skipped: number;
+  /** Pairs computed by this call. */
+  computed: number;
+  resumed: boolean;
+  complete: boolean;
+  hooks: HookName[];
+  layers: number[];
+  position: Position;
+  hiddenSize: number;
+  /** Array files of the run (relative to outDir). */
+  files: string[];
+  seconds: number;
+  pairsPerSec: number;
+}
+
+const HOOKS: readonly HookName[] = ['resid', 'mlp', 'attn'];
+const LOCK = '.extract.lock';
+
+/** The version of this code: package.json version plus the git commit when available ("0.1.0+abc123def456"). */
+export function codeVersion(root = projectRoot()): string {
+  let version = 'unknown';
+  try {
+    version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version ?? 'unknown';
+  } catch { /* no package.json */ }
+  try {
+    const commit = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    if (commit) version += `+${commit}`;
+  } catch { /* not a git checkout */ }
+  return version;
+}
+
+/** SHA-256 over the ids and both texts of every pair, in order (detects changed data under the same ids). */
+export function pairsDigest(pairs: PairTexts[]): string {
+  return sha256(JSON.stringify(pairs.map((p) => [p.id, p.sycophantic, p.non_sycophantic])));
+}
+
+function validatePairs(pairs: PairTexts[], source: string): void {
+  const seen = new Map<string, number>();
+  pairs.forEach((p, i) => {
+    const where = `${source}: pair ${i}${p && typeof p.id === 'string' ? ` (id "${p.id}")` : ''}`;
+    if (!p || typeof p !== 'object') throw new Error(`${where}: not an object`);
+    if (typeof p.id !== 'string' || !p.id) throw new Error(`${where}: field "id" must be a non-empty string`);
+    for (const k of ['sycophantic', 'non_sycophantic'] as const) {
+      if (typeof p[k] !== 'string' || !p[k]) throw new Error(`${where}: field "${k}" must be a non-empty string`);
+    }
+    const prev = seen.get(p.id);
+    if (prev !== undefined) throw new Error(`${where}: duplicate id (also pair ${prev})`);
+    seen.set(p.id, i);
+  });
+}
+
+/** The dataset format recorded for a list of pairs: their common `format`, 'mixed', or 'unknown'. */
+function pairsFormat(pairs: PairTexts[]): string {
+  const formats = new Set(pairs.map((p) => p.format ?? 'unknown'));
+  return formats.size === 1 ? [...formats][0] : formats.size === 0 ? 'unknown' : 'mixed';
+}
+
+function resolveLayers(model: HookedModel, layers: number[] | 'all' | undefined): number[] {
+  if (layers === undefined || layers === 'all') return Array.from({ length: model.numLayers }, (_, i) => i);
+  if (!layers.length) throw new Error('extract: layers is empty');
+  const out = [...new Set(layers)].sort((a, b) => a - b);
+  for (const l of out) {
+    if (!Number.isInteger(l) || l < 0 || l >= model.numLayers) {
+      throw new Error(`extract: layer ${l} out of range: ${model.id} has layers 0-${model.numLayers - 1}`);
+    }
+  }
+  return out;
+}
+
+function resolveHooks(hooks: HookName[] | undefined): HookName[] {
+  const list = hooks?.length ? hooks : (['resid'] as HookName[]);
+  for (const h of list) if (!HOOKS.includes(h)) throw new Error(`extract: unknown hook "${h}" (known: ${HOOKS.join(', ')})`);
+  // Canonical order so that "mlp,resid" and "resid,mlp" are the same request.
+  return HOOKS.filter((h) => list.includes(h));
+}
+
+function resolvePosition(position: Position | undefined): Position {
+  const p = position ?? -2;
+  if (p !== 'mean' && !Number.isInteger(p)) throw new Error(`extract: position must be an integer or 'mean', got ${String(p)}`);
+  return p;
+}
+
+function firstIdDifference(a: string[], b: string[]): string | null {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return `pair ${i} is "${a[i]}" in the store, "${b[i]}" in the request`;
+  return a.length === b.length ? null : `the store has ${a.length} pairs, the request ${b.length}`;
+}
+
+/** The differences between an existing run's manifest and a new request (empty when a resume may continue). */
+export function manifestDifferences(existing: ActivationManifest, requested: ActivationManifest): string[] {
+  const out: string[] = [];
+  const same = (what: string, a: unknown, b: unknown): void => {
+    if (String(a) !== String(b)) out.push(`${what}: store has ${String(a)}, request has ${String(b)}`);
+  };
+  same('format_version', existing.format_version, requested.format_version);
+  same('model sha256', `${existing.model?.sha256} (${existing.model?.id})`, `${requested.model.sha256} (${requested.model.id})`);
+  same('hidden size', existing.hidden_size, requested.hidden_size);
+  same('hooks', existing.hooks?.join(','), requested.hooks.join(','));
+  same('layers', existing.layers?.join(','), requested.layers.join(','));
+  same('position', existing.position, requested.position);
+  same('dataset format', existing.dataset?.format, requested.dataset.format);
+  const ids = firstIdDifference(existing.dataset?.pair_ids ?? [], requested.dataset.pair_ids);
+  if (ids) out.push(`pair ids: ${ids}`);
+  else if (existing.dataset?.texts_sha256 !== requested.dataset.texts_sha256) {
+    const a = String(existing.dataset?.texts_sha256).slice(0, 12);
+    const b = String(requested.dataset.texts_sha256).slice(0, 12);
+    out.push(`pair texts: same ids but different texts (sha256 ${a}… in the store, ${b}… in the request)`);
+  }
+  return out;
+}
+
+function readManifest(path: string): ActivationManifest {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as ActivationManifest;
+  } catch (err) {
+    throw new Error(`${path}: unreadable manifest (${(err as Error).message}); delete the folder to start over`);
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Take the run folder's lock (a file holding our pid); a lock left by a dead process is taken over. */
+function acquireLock(dir: string): () => void {
+  const path = join(dir, LOCK);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const fd = openSync(path, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => {
+        try { unlinkSync(path); } catch { /* already gone */ }
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      let pid = NaN;
+      try { pid = Number(readFileSync(path, 'utf8').trim()); } catch { /* vanished meanwhile */ }
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) {
+        throw new Error(`${dir}: another extraction (pid ${pid}) is writing this run; wait for it or stop it`);
+      }
+      try { unlinkSync(path); } catch { /* taken by someone else */ }
+    }
+  }
+  throw new Error(`${dir}: could not take the lock ${path}`);
+}
+
+function fsyncDir(dir: string): void {
+  try {
+    const fd = openSync(dir, 'r');
+    try { fsyncSync(fd); } finally { closeSync(fd); }
+  } catch { /* not supported on this platform */ }
+}
+
+/**
+ * Run both texts of every pair through the model (batched, left-padded) and write the captured rows to a
+ * resumable activation run: one preallocated float32 [pairs, hidden] .npy per (hook, layer, side) plus
+ * manifest.json, whose counts.done advances only after the rows it covers are fsynced. Re-running the same
+ * request after a crash continues at counts.done and yields byte-identical files; a different request is refused.
+ */
+export async function extractActivations(opts: ExtractOptions): Promise<ExtractSummary> {
+  const t0 = Date.now();
+  const { model } = opts;
+  const source = opts.source ?? 'in-memory';
+  const outDir = resolve(opts.outDir);
+  const hooks = resolveHooks(opts.hooks);
+  const layers = resolveLayers(model, opts.layers);
+  const position = resolvePosition(opts.position);
+  const batchSize = opts.batchSize ?? 16;
+  if (!Number.isInteger(batchSize) || batchSize < 2) throw new Error(`extract: batchSize must be an integer ≥ 2 (both texts of a pair), got ${batchSize}`);
+  if (opts.limit !== undefined && (!Number.isInteger(opts.limit) || opts.limit < 1)) throw new Error(`extract: limit must be a positive integer, got ${opts.limit}`);
+  const pairs = opts.limit !== undefined ? opts.pairs.slice(0, opts.limit) : opts.pairs;
+  if (!pairs.length) throw new Error(`extract: no pairs to extract (${source})`);
+  validatePairs(pairs, source);
+  const N = pairs.length;
+  const H = model.hiddenSize;
+  const pairsPerBatch = Math.floor(batchSize / 2);
+
+  const requested: ActivationManifest = {
+    format_version: 1,
+    model: {
+      id: model.id, file: model.modelFile, sha256: model.sourceHash, dtype: model.dtype,
+      family: String(model.family), num_layers: model.numLayers, hidden_size: H,
+    },
+    dataset: {
+      source,
+      format: pairsFormat(pairs),
+      subsets: [...new Set(pairs.map((p) => p.subset ?? 'unknown'))],
+      pair_ids: pairs.map((p) => p.id),
+      texts_sha256: pairsDigest(pairs),
+    },
+    hooks,
+    layers,
+    position,
+    positions: [position],
+    dtype: 'float32',
+    hidden_size: H,
+    counts: { pairs: N, done: 0 },
+    complete: false,
+    batch_size: batchSize,
+    files: hooks.flatMap((h) => layers.flatMap((l) => (['pos', 'neg'] as PairSide[]).map((s) => activationFileName(h, l, s)))),
+    code_version: codeVersion(),
+    created: new Date().toISOString(),
+  };
+
+  const manifestPath = join(outDir, 'manifest.json');
+  let manifest: ActivationManifest;
+  let resumed = false;
+  if (existsSync(manifestPath)) {
+    const existing = readManifest(manifestPath);
+    const diffs = manifestDifferences(existing, requested);
+    if (diffs.length) {
+      throw new Error(`${outDir}: an activation run with different settings is already there; refusing to mix them:\n  - ` +
+        diffs.join('\n  - ') + '\nUse another --out folder, or delete this one to start over.');
+    }
+    manifest = existing;
+    resumed = true;
+  } else {
+    if (existsSync(outDir)) {
+      const foreign = readdirSync(outDir).filter((f) => !f.includes('.tmp-') && f !== LOCK);
+      if (foreign.length) {
+        throw new Error(`${outDir}: folder exists and is not an activation run (no manifest.json; holds ${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''}); refusing to write into it`);
+      }
+    }
+    mkdirSync(outDir, { recursive: true });
+    manifest = requested;
+  }
+
+  const release = acquireLock(outDir);
+  const writers = new Map<string, PreallocatedNpy>();
+  try {
+    if (!resumed) atomicWriteJson(manifestPath, manifest);
+    const startDone = manifest.complete ? N : manifest.counts.done;
+    if (!Number.isInteger(startDone) || startDone < 0 || startDone > N) throw new Error(`${manifestPath}: counts.done = ${startDone} is not in [0, ${N}]`);
+    const files = requested.files as string[];
+    if (startDone < N) {
+      // Open (or, before any row is committed, create) every array file at its final size.
+      for (const f of files) {
+        const p = join(outDir, f);
+        if (startDone === 0 && checkPreallocatedNpy(p, N, H) !== null) writers.set(f, PreallocatedNpy.create(p, N, H));
+        else writers.set(f, PreallocatedNpy.open(p, N, H));
+      }
+      fsyncDir(outDir);
+    } else {
+      for (const f of files) {
+        const why = checkPreallocatedNpy(join(outDir, f), N, H);
+        if (why) throw new Error(`${join(outDir, f)}: run is marked complete but this file is damaged: ${why}`);
+      }
+    }
+
+    const progress = new Progress({ label: 'extract', total: N, initial: startDone, stream: opts.progressStream, quiet: opts.quiet });
+    const tRun = Date.now();
+    let done = startDone;
+    for (let start = startDone; start < N; start += pairsPerBatch) {
+      const end = Math.min(N, start + pairsPerBatch);
+      const n = end - start;
+      const batch = pairs.slice(start, end);
+      const texts = [...batch.map((p) => p.sycophantic), ...batch.map((p) => p.non_sycophantic)];
+      const res = await model.run(texts, { hooks, layers, positions: [position] });
+      for (const h of hooks) {
+        for (const l of layers) {
+          const m = res.captures.get(`${h}.${l}`);
+          if (!m) throw new Error(`extract: model ${model.id} returned no capture "${h}.${l}" for pairs ${start}-${end - 1}`);
+          if (m.rows !== 2 * n || m.cols !== H) {
+            throw new Error(`extract: capture "${h}.${l}" for pairs ${start}-${end - 1} has shape [${m.rows}, ${m.cols}], expected [${2 * n}, ${H}]`);
+          }
+          writers.get(activationFileName(h, l, 'pos'))!.writeRows(start, m, 0, n);
+          writers.get(activationFileName(h, l, 'neg'))!.writeRows(start, m, n, n);
+        }
+      }
+      // Commit: rows reach the disk first, then the progress record that covers them.
+      for (const w of writers.values()) w.sync();
+      done = end;
+      manifest.counts = { pairs: N, done };
+      if (done === N) {
+        manifest.complete = true;
+        manifest.finished = new Date().toISOString();
+      }
+      atomicWriteJson(manifestPath, manifest);
+      progress.tick(n);
+      if (opts.onProgress) {
+        const elapsedSec = (Date.now() - tRun) / 1000;
+        const rate = elapsedSec > 0 ? (done - startDone) / elapsedSec : 0;
+        opts.onProgress({ done, total: N, computed: done - startDone, elapsedSec, pairsPerSec: rate, etaSec: rate > 0 ? (N - done) / rate : Infinity });
+      }
+    }
+    if (startDone < N) progress.finish();
+    if (startDone === N && !manifest.complete) {
+      manifest.complete = true;
+      atomicWriteJson(manifestPath, manifest);
+    }
+    const seconds = (Date.now() - t0) / 1000;
+    const runSec = (Date.now() - tRun) / 1000;
+    return {
+      outDir, pairs: N, done, skipped: startDone, computed: done - startDone, resumed, complete: done === N,
+      hooks, layers, position, hiddenSize: H, files, seconds,
+      pairsPerSec: runSec > 0 ? (done - startDone) / runSec : 0,
+    };
+  } finally {
+    for (const w of writers.values()) w.close();
+    release();
+  }
+}
