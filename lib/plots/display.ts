@@ -1,0 +1,84 @@
+import { realpathSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { projectRoot } from '../util/fs';
+import { describeFigure, figureHtml } from './html';
+import type { Figure } from './types';
+
+/** The subset of tslab's `display` used here. */
+export interface HtmlDisplay {
+  html(s: string): void;
+}
+
+/** True when this process is a tslab Jupyter kernel (its main script is tslab's and it runs `kernel`). */
+export function inTslabKernel(): boolean {
+  const main = process.argv[1] ?? '';
+  return /(^|[\\/])tslab([\\/]bin[\\/]tslab|[\\/]dist[\\/]main\.js)?$/.test(main) && process.argv.includes('kernel');
+}
+
+let tslabDisplay: HtmlDisplay | null | undefined;
+
+/** tslab's display object when running inside a tslab kernel, else null (tslab is never loaded outside a kernel). */
+export function notebookDisplay(): HtmlDisplay | null {
+  if (tslabDisplay !== undefined) return tslabDisplay;
+  tslabDisplay = null;
+  if (process.env.SYCO_DISPLAY === 'text' || !inTslabKernel()) return tslabDisplay;
+  // Prefer the tslab package that runs this kernel (its display talks to the live session), then the project's.
+  const bases: string[] = [];
+  try {
+    bases.push(realpathSync(process.argv[1]));
+  } catch {
+    /* main script path not resolvable */
+  }
+  bases.push(join(projectRoot(), 'package.json'));
+  for (const base of bases) {
+    try {
+      const mod = createRequire(base)('tslab') as { display?: HtmlDisplay };
+      if (mod.display && typeof mod.display.html === 'function') {
+        tslabDisplay = mod.display;
+        break;
+      }
+    } catch {
+      /* try the next location */
+    }
+  }
+  return tslabDisplay;
+}
+
+/** Options of `show`. */
+export interface ShowOptions {
+  /** Inline plotly.js: 'once' per kernel session (default), 'always', or 'never' (the page already has it). */
+  inlinePlotly?: 'once' | 'always' | 'never';
+  /** CSS height of the figure. */
+  height?: string;
+}
+
+let plotlySent = false;
+
+/**
+ * Show a figure: inline interactive HTML in a tslab notebook (plotly.js inlined with the first figure of the
+ * session); elsewhere print a one-line text summary (unless SYCO_QUIET is set). Returns what was shown.
+ */
+export function show(fig: Figure, opts: ShowOptions = {}): string {
+  const d = notebookDisplay();
+  if (d) {
+    const mode = opts.inlinePlotly ?? 'once';
+    const include = mode === 'always' || (mode === 'once' && !plotlySent);
+    const html = figureHtml(fig, { includePlotly: include, height: opts.height });
+    try {
+      d.html(html);
+      if (include) plotlySent = true;
+      return html;
+    } catch {
+      /* kernel not ready for rich output: fall through to text */
+    }
+  }
+  const text = describeFigure(fig);
+  if (!process.env.SYCO_QUIET) process.stdout.write(text + '\n');
+  return text;
+}
+
+/** Forget that plotly.js was sent, so the next `show` inlines it again (e.g. after clearing all outputs). */
+export function resetNotebookPlotly(): void {
+  plotlySent = false;
+}

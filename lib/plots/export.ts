@@ -1,0 +1,195 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import { atomicWriteFile, ensureDir } from '../util/fs';
+import { figurePage, plotlySource } from './html';
+import type { Figure } from './types';
+
+/** Image formats Chromium can render a figure to. */
+export type ImageFormat = 'png' | 'svg';
+/** File formats a figure can be exported to. */
+export type ExportFormat = 'html' | ImageFormat;
+
+/** Chromium flags for headless rendering in a container with no network (DESIGN.md §4). */
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** Path of the Chromium binary ($SYCO_CHROMIUM, else /usr/bin/chromium); throws a clear error when it is missing. */
+export function chromiumPath(): string {
+  const p = process.env.SYCO_CHROMIUM || '/usr/bin/chromium';
+  if (!existsSync(p)) {
+    throw new Error(
+      `Chromium not found at ${p}: PNG/SVG export renders figures in headless Chromium. ` +
+        `Install Debian's chromium (apt-get install chromium) or set SYCO_CHROMIUM to a Chromium binary; HTML export works without it.`,
+    );
+  }
+  return p;
+}
+
+/** Size of a rendered image. */
+export interface ImageOptions {
+  /** Width in CSS pixels (default: the layout's width, else 900). */
+  width?: number;
+  /** Height in CSS pixels (default: the layout's height, else 600). */
+  height?: number;
+  /** Pixel ratio of PNGs (default 1: the PNG is width × height pixels). */
+  scale?: number;
+}
+
+function imageSize(fig: Figure, opts: ImageOptions): { width: number; height: number; scale: number } {
+  const width = opts.width ?? (typeof fig.layout.width === 'number' ? fig.layout.width : 900);
+  const height = opts.height ?? (typeof fig.layout.height === 'number' ? fig.layout.height : 600);
+  const scale = opts.scale ?? 1;
+  for (const [k, v] of [['width', width], ['height', height], ['scale', scale]] as const) {
+    if (!(v > 0 && Number.isFinite(v))) throw new Error(`figure export: ${k} must be a positive number, got ${v}`);
+  }
+  return { width, height, scale };
+}
+
+/** A headless Chromium page with plotly.js loaded, rendering figures to PNG/SVG; launch once for many figures. */
+export class FigureRenderer {
+  private constructor(
+    private readonly context: BrowserContext,
+    private readonly page: Page,
+    private readonly userDir: string,
+  ) {}
+
+  /** Launch Chromium (about 1–3 s) and load plotly.js into a blank page. */
+  static async launch(): Promise<FigureRenderer> {
+    const executablePath = chromiumPath();
+    const { chromium } = await import('playwright-core');
+    const userDir = mkdtempSync(join(tmpdir(), 'syco-chromium-'));
+    let context: BrowserContext;
+    try {
+      context = await chromium.launchPersistentContext(userDir, { executablePath, headless: true, args: CHROMIUM_ARGS });
+    } catch (err) {
+      rmSync(userDir, { recursive: true, force: true });
+      throw new Error(`could not start Chromium at ${executablePath}: ${(err as Error).message.split('\n')[0]}`);
+    }
+    try {
+      const page = context.pages()[0] ?? (await context.newPage());
+      await page.setContent('<!DOCTYPE html><html><head><meta charset="utf-8"></head><body></body></html>');
+      await page.addScriptTag({ content: plotlySource() });
+      return new FigureRenderer(context, page, userDir);
+    } catch (err) {
+      await context.close().catch(() => undefined);
+      rmSync(userDir, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  /** Render a figure to PNG bytes or SVG text with Plotly.toImage. */
+  async render(fig: Figure, format: 'png', opts?: ImageOptions): Promise<Uint8Array>;
+  async render(fig: Figure, format: 'svg', opts?: ImageOptions): Promise<string>;
+  async render(fig: Figure, format: ImageFormat, opts: ImageOptions = {}): Promise<Uint8Array | string> {
+    const size = imageSize(fig, opts);
+    const spec = { data: fig.data, layout: fig.layout, config: { staticPlot: true } };
+    const url = await this.page.evaluate(
+      ([f, o]) => {
+        const P = (globalThis as unknown as { Plotly: { toImage(fig: unknown, opts: unknown): Promise<string> } }).Plotly;
+        return P.toImage(f, o);
+      },
+      [spec, { format, ...size }] as const,
+    );
+    const comma = url.indexOf(',');
+    if (comma < 0) throw new Error(`figure export: Plotly.toImage returned no data URL for ${format}`);
+    const head = url.slice(0, comma);
+    const body = url.slice(comma + 1);
+    if (format === 'png') {
+      if (!head.includes(';base64')) throw new Error('figure export: PNG data URL is not base64');
+      return new Uint8Array(Buffer.from(body, 'base64'));
+    }
+    return head.includes(';base64') ? Buffer.from(body, 'base64').toString('utf8') : decodeURIComponent(body);
+  }
+
+  /** Close Chromium and delete its temporary profile. */
+  async close(): Promise<void> {
+    try {
+      await this.context.close();
+    } finally {
+      rmSync(this.userDir, { recursive: true, force: true });
+    }
+  }
+}
+
+/** Write a figure as a self-contained HTML page (plotly.js inlined; works offline). */
+export function writeFigureHtml(path: string, fig: Figure): string {
+  atomicWriteFile(path, figurePage(fig));
+  return path;
+}
+
+/** One figure to export, with its file stem (letters, digits, '.', '_' and '-'). */
+export interface NamedFigure {
+  name: string;
+  figure: Figure;
+}
+
+/** Options of a batch export. */
+export interface ExportOptions extends ImageOptions {
+  /** Formats to write (default html, png and svg). */
+  formats?: ExportFormat[];
+  /** A running renderer to reuse (it is left open); otherwise one is launched and closed when PNG/SVG is asked. */
+  renderer?: FigureRenderer;
+  /** Called after each figure is written, with the figure's files. */
+  onFigure?: (name: string, files: string[]) => void;
+}
+
+/** The files written for one figure. */
+export interface ExportedFigure {
+  name: string;
+  files: string[];
+}
+
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/**
+ * Export many figures to `dir` as <name>.html / .png / .svg with a single Chromium launch; returns the files
+ * written per figure. Names must be unique file stems.
+ */
+export async function exportFigures(figures: NamedFigure[], dir: string, opts: ExportOptions = {}): Promise<ExportedFigure[]> {
+  const formats = opts.formats ?? ['html', 'png', 'svg'];
+  for (const f of formats) {
+    if (f !== 'html' && f !== 'png' && f !== 'svg') throw new Error(`exportFigures: unknown format "${f}" (use html, png or svg)`);
+  }
+  const seen = new Set<string>();
+  for (const { name } of figures) {
+    if (!NAME_RE.test(name)) throw new Error(`exportFigures: figure name "${name}" is not a plain file stem (letters, digits, '.', '_', '-')`);
+    if (seen.has(name)) throw new Error(`exportFigures: figure name "${name}" used twice`);
+    seen.add(name);
+  }
+  ensureDir(dir);
+  const needsBrowser = formats.some((f) => f !== 'html') && figures.length > 0;
+  const renderer = needsBrowser ? (opts.renderer ?? (await FigureRenderer.launch())) : undefined;
+  const out: ExportedFigure[] = [];
+  try {
+    for (const { name, figure } of figures) {
+      const files: string[] = [];
+      for (const format of formats) {
+        const path = join(dir, `${name}.${format}`);
+        if (format === 'html') writeFigureHtml(path, figure);
+        else if (format === 'png') atomicWriteFile(path, await renderer!.render(figure, 'png', opts));
+        else atomicWriteFile(path, await renderer!.render(figure, 'svg', opts));
+        files.push(path);
+      }
+      out.push({ name, files });
+      opts.onFigure?.(name, files);
+    }
+  } finally {
+    if (renderer && !opts.renderer) await renderer.close();
+  }
+  return out;
+}
+
+/** Export one figure to `<dir>/<name>.<format>` for each format (launches Chromium for PNG/SVG); returns the paths. */
+export async function exportFigure(figure: Figure, dir: string, name: string, opts: ExportOptions = {}): Promise<string[]> {
+  const [res] = await exportFigures([{ name, figure }], dir, opts);
+  return res.files;
+}
