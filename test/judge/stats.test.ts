@@ -1,0 +1,64 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { incompleteBeta, lnGamma, meanCI, studentTCdf, studentTQuantile } from '../../lib/judge/stats';
+
+// Independent reference: scipy.stats (Debian python3-scipy, pulled in by scikit-learn), run live.
+function scipy(t: import('node:test').TestContext, code: string): any {
+  try {
+    return JSON.parse(execFileSync('/usr/bin/python3', ['-c', code], { encoding: 'utf8' }));
+  } catch (err) {
+    if (process.env.CI) throw err;
+    t.skip('scipy not available');
+    return null;
+  }
+}
+
+const DFS = [1, 2, 3, 4, 5, 7, 10, 29, 30, 100, 1000];
+const PS = [0.6, 0.8, 0.975, 0.995, 0.025];
+
+test('Student t quantiles equal scipy.stats.t.ppf, and scipy.stats.t.cdf maps them back to p', (t) => {
+  const ours = DFS.map((df) => PS.map((p) => studentTQuantile(p, df)));
+  const ref = scipy(t, `import json; from scipy import stats; q = ${JSON.stringify(ours)}
+print(json.dumps({'ppf': [[float(stats.t.ppf(p, df)) for p in ${JSON.stringify(PS)}] for df in ${JSON.stringify(DFS)}],
+  'cdf': [[float(stats.t.cdf(q[i][j], df)) for j in range(${PS.length})] for i, df in enumerate(${JSON.stringify(DFS)})]}))`);
+  if (!ref) return;
+  DFS.forEach((df, i) => PS.forEach((p, j) => {
+    // scipy's ppf itself is accurate to ~1e-9 (e.g. df=6, 0.975: 2.4469118487916806 vs the tabulated 2.4469118511449692).
+    assert.ok(Math.abs(ours[i][j] - ref.ppf[i][j]) <= 1e-8 * Math.abs(ref.ppf[i][j]), `df=${df} p=${p}: ${ours[i][j]} vs ${ref.ppf[i][j]}`);
+    assert.ok(Math.abs(ref.cdf[i][j] - p) < 1e-12, `df=${df} p=${p}: scipy cdf of our quantile = ${ref.cdf[i][j]}`);
+  }));
+  // Tabulated value (Abramowitz & Stegun 26.10 / any t table to 10 digits).
+  assert.ok(Math.abs(studentTQuantile(0.975, 6) - 2.446911851) < 1e-9);
+});
+
+test('Student t CDF, incomplete beta and lnGamma equal scipy', (t) => {
+  const ref = scipy(t, `import json, math; from scipy import stats, special; print(json.dumps({
+    'cdf': [float(stats.t.cdf(x, df)) for x, df in [(0.3, 1), (-2.0, 3), (1.7, 12), (4.0, 50)]],
+    'beta': [float(special.betainc(a, b, x)) for a, b, x in [(0.5, 0.5, 0.3), (2.5, 0.5, 0.9), (15.0, 0.5, 0.2)]],
+    'lg': [math.lgamma(x) for x in [0.5, 1.0, 3.7, 10.25, 171.3]]}))`);
+  if (!ref) return;
+  [[0.3, 1], [-2.0, 3], [1.7, 12], [4.0, 50]].forEach(([x, df], i) => assert.ok(Math.abs(studentTCdf(x, df) - ref.cdf[i]) < 1e-12, `cdf ${x} ${df}`));
+  [[0.5, 0.5, 0.3], [2.5, 0.5, 0.9], [15, 0.5, 0.2]].forEach(([a, b, x], i) => assert.ok(Math.abs(incompleteBeta(x, a, b) - ref.beta[i]) < 1e-12, `beta ${a} ${b} ${x}`));
+  [0.5, 1.0, 3.7, 10.25, 171.3].forEach((x, i) => assert.ok(Math.abs(lnGamma(x) - ref.lg[i]) <= 1e-12 * Math.max(1, Math.abs(ref.lg[i])), `lgamma ${x}`));
+});
+
+test('meanCI equals scipy.stats.t.interval and hand values', (t) => {
+  const xs = [0, 1, 2, 3, 4, 5, 3];
+  const ref = scipy(t, `import json, numpy as np; from scipy import stats; x = np.array(${JSON.stringify(xs)}, float);
+lo, hi = stats.t.interval(0.95, len(x) - 1, loc=x.mean(), scale=stats.sem(x)); print(json.dumps([x.mean(), x.std(ddof=1), lo, hi]))`);
+  if (!ref) return;
+  const ci = meanCI(xs);
+  assert.equal(ci.n, 7);
+  assert.equal(ci.mean, 18 / 7);
+  assert.ok(Math.abs(ci.sd! - ref[1]) < 1e-12);
+  assert.ok(Math.abs(ci.low! - ref[2]) < 1e-8 && Math.abs(ci.high! - ref[3]) < 1e-8, `${ci.low} ${ci.high} vs ${ref[2]} ${ref[3]}`);
+  // Hand: n = 2 -> t(0.975, 1) = 12.706204736432095 (tables), sd = |a - b| / sqrt 2.
+  const two = meanCI([1, 3]);
+  assert.equal(two.mean, 2);
+  assert.ok(Math.abs(two.halfWidth! - 12.706204736432095 * Math.SQRT2 / Math.SQRT2) < 1e-9);
+  assert.deepEqual(meanCI([]), { n: 0, mean: null, sd: null, halfWidth: null, low: null, high: null, level: 0.95 });
+  assert.deepEqual(meanCI([4]), { n: 1, mean: 4, sd: null, halfWidth: null, low: null, high: null, level: 0.95 });
+  const same = meanCI([2, 2, 2]);
+  assert.equal(same.halfWidth, 0);
+});
