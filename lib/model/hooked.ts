@@ -1,0 +1,575 @@
+import * as ort from 'onnxruntime-node';
+import { existsSync, readFileSync, statSync, symlinkSync, mkdirSync, lstatSync, unlinkSync, readlinkSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type { Matrix } from '../util/matrix';
+import { atomicWriteJson, fileSha256, projectRoot } from '../util/fs';
+import { Rng } from '../util/rng';
+import type {
+  CaptureRequest, CaptureResult, GenerateOptions, GenerateResult, HookName, HookedModel, LoadOptions, Position, SteeringVector,
+} from './types';
+import { OnnxGraphEditor } from './onnx';
+import { findResidualStream, configLayers } from './structure';
+import {
+  HOOK_EDIT_VERSION, LOGITS_OUTPUT, MEAN_WEIGHTS_INPUT, POSITIONS_INPUT, type HookedGraphInfo, addHooks, captureOutputName, steerInputName,
+} from './hooks';
+import { isLocalModel, loadConfigAndTokenizer, onnxFileName, resolveModelFile } from './resolve';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+const HOOKS: HookName[] = ['resid', 'mlp', 'attn'];
+
+/** Default folder for edited-graph caches: <project root>/.cache/hooked. */
+export function defaultCacheDir(): string {
+  return join(projectRoot(), '.cache', 'hooked');
+}
+
+/** SHA-256 of a file, remembered in <cacheDir>/sha-index.json by path, size and mtime so reloads skip hashing. */
+export async function cachedFileSha256(path: string, cacheDir: string): Promise<string> {
+  const st = statSync(path);
+  const indexPath = join(cacheDir, 'sha-index.json');
+  let index: Record<string, { size: number; mtimeMs: number; sha256: string }> = {};
+  try { index = JSON.parse(readFileSync(indexPath, 'utf8')); } catch { /* none yet */ }
+  const key = resolve(path);
+  const hit = index[key];
+  if (hit && hit.size === st.size && hit.mtimeMs === st.mtimeMs) return hit.sha256;
+  const sha256 = await fileSha256(path);
+  try { index = JSON.parse(readFileSync(indexPath, 'utf8')); } catch { /* none yet */ }
+  index[key] = { size: st.size, mtimeMs: st.mtimeMs, sha256 };
+  atomicWriteJson(indexPath, index);
+  return sha256;
+}
+
+/** Result of preparing the hooked graph of an ONNX file. */
+export interface PreparedGraph {
+  /** Path of the edited model (load it by path; external data files sit beside it as links). */
+  path: string;
+  info: HookedGraphInfo;
+  sourceHash: string;
+  /** True when the edited graph came from the cache. */
+  cached: boolean;
+}
+
+/**
+ * Edit an ONNX file into its hooked form, or reuse the cached edit: cached under <cacheDir>/<sha256>-v<version>/
+ * (model.onnx + hooks.json), keyed by the source file's hash. Weights are never re-encoded (raw byte splice), and
+ * external data files are linked beside the edited graph.
+ */
+export async function prepareHookedGraph(
+  source: string,
+  config: Record<string, any>,
+  cacheDir = defaultCacheDir(),
+  ensureExternal?: (file: string) => Promise<unknown>,
+): Promise<PreparedGraph> {
+  const sourceHash = await cachedFileSha256(source, cacheDir);
+  const dir = join(cacheDir, `${sourceHash}-v${HOOK_EDIT_VERSION}`);
+  const path = join(dir, 'model.onnx');
+  const infoPath = join(dir, 'hooks.json');
+  if (existsSync(path) && existsSync(infoPath)) {
+    const info = JSON.parse(readFileSync(infoPath, 'utf8')) as HookedGraphInfo;
+    if (info.version === HOOK_EDIT_VERSION) {
+      if (ensureExternal) for (const f of info.externalData) await ensureExternal(f);
+      linkExternalData(source, dir, info.externalData);
+      return { path, info, sourceHash, cached: true };
+    }
+  }
+  let editor: OnnxGraphEditor | null = new OnnxGraphEditor(readFileSync(source));
+  const structure = findResidualStream(editor, config, source);
+  const info = addHooks(editor, structure);
+  mkdirSync(dir, { recursive: true });
+  if (ensureExternal) for (const f of info.externalData) await ensureExternal(f);
+  linkExternalData(source, dir, info.externalData);
+  editor.writeTo(path);
+  editor = null;
+  atomicWriteJson(infoPath, info);
+  return { path, info, sourceHash, cached: false };
+}
+
+function linkExternalData(source: string, dir: string, files: string[]): void {
+  for (const f of files) {
+    const target = resolve(dirname(source), f);
+    const link = join(dir, f);
+    if (!existsSync(target)) throw new Error(`${source}: external data file ${f} not found at ${target}`);
+    try {
+      if (lstatSync(link)) {
+        if (existsSync(link) && resolve(dirname(link), readlinkSafe(link)) === target) continue;
+        unlinkSync(link);
+      }
+    } catch { /* no link yet */ }
+    mkdirSync(dirname(link), { recursive: true });
+    symlinkSync(target, link);
+  }
+}
+
+function readlinkSafe(p: string): string {
+  try { return readlinkSync(p); } catch { return ''; }
+}
+
+/** Per-text layout of a left-padded batch. */
+interface Batch {
+  ids: number[][];
+  B: number;
+  S: number;
+  pads: number[];
+}
+
+function softmax64(row: ArrayLike<number>): Float64Array {
+  let max = -Infinity;
+  for (let i = 0; i < row.length; i++) if (row[i] > max) max = row[i];
+  const out = new Float64Array(row.length);
+  let sum = 0;
+  for (let i = 0; i < row.length; i++) {
+    out[i] = Math.exp(row[i] - max);
+    sum += out[i];
+  }
+  for (let i = 0; i < row.length; i++) out[i] /= sum;
+  return out;
+}
+
+/** Index of the first maximal value (greedy decoding's tie rule). */
+export function argmaxFirst(row: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < row.length; i++) if (row[i] > row[best]) best = i;
+  return best;
+}
+
+/** Sample a token from logits with temperature and nucleus (top-p) filtering, using the given Rng. */
+export function sampleToken(row: ArrayLike<number>, temperature: number, topP: number, rng: Rng): number {
+  const scaled = new Float64Array(row.length);
+  for (let i = 0; i < row.length; i++) scaled[i] = row[i] / temperature;
+  const p = softmax64(scaled);
+  let idx = Array.from(p.keys());
+  if (topP < 1) {
+    idx.sort((a, b) => p[b] - p[a] || a - b);
+    let cum = 0;
+    let keep = 0;
+    while (keep < idx.length) {
+      cum += p[idx[keep]];
+      keep++;
+      if (cum >= topP) break;
+    }
+    idx = idx.slice(0, keep);
+  }
+  let total = 0;
+  for (const i of idx) total += p[i];
+  let u = rng.next() * total;
+  for (const i of idx) {
+    u -= p[i];
+    if (u < 0) return i;
+  }
+  return idx[idx.length - 1];
+}
+
+/** A transformers.js causal LM run through an edited ONNX graph with capture outputs and steering inputs. */
+export class OnnxHookedModel implements HookedModel {
+  readonly numLayers: number;
+  readonly hiddenSize: number;
+  readonly vocabSize: number;
+  readonly family: string;
+  private readonly zeroSteer: ort.Tensor;
+  private readonly eosIds: number[];
+  private readonly padId: number;
+  private readonly pastInputs: { name: string; elemType: number; dims: (number | string | null)[] }[];
+  private readonly presentFor: Map<string, string>;
+
+  constructor(
+    readonly id: string,
+    readonly session: ort.InferenceSession,
+    readonly tokenizer: any,
+    readonly config: Record<string, any>,
+    readonly generationConfig: Record<string, any>,
+    readonly info: HookedGraphInfo,
+    readonly sourceHash: string,
+    readonly modelFile: string,
+    readonly dtype: string,
+  ) {
+    this.numLayers = info.numLayers;
+    this.hiddenSize = info.hiddenSize;
+    this.vocabSize = info.vocabSize;
+    this.family = String(config.model_type ?? 'unknown');
+    this.zeroSteer = new ort.Tensor('float32', new Float32Array(this.hiddenSize), [1, 1, this.hiddenSize]);
+    const eos = generationConfig.eos_token_id ?? config.eos_token_id;
+    this.eosIds = eos == null ? [] : Array.isArray(eos) ? eos.map(Number) : [Number(eos)];
+    this.padId = tokenizer.pad_token_id ?? this.eosIds[0] ?? 0;
+    this.pastInputs = info.modelInputs.filter((i) => i.name.startsWith('past_key_values') || i.name.startsWith('past.'));
+    this.presentFor = new Map();
+    for (const p of this.pastInputs) {
+      const out = info.modelOutputs.find((o) => o === p.name.replace(/^past_key_values/, 'present') || o === p.name.replace(/^past\./, 'present.'));
+      if (!out) throw new Error(`${modelFile}: no present output matches the cache input ${p.name}`);
+      this.presentFor.set(p.name, out);
+    }
+    const known = new Set(['input_ids', 'attention_mask', 'position_ids', ...this.pastInputs.map((p) => p.name)]);
+    for (const i of info.modelInputs) {
+      if (!known.has(i.name)) throw new Error(`${modelFile}: unsupported model input ${i.name} (known: input_ids, attention_mask, position_ids, past_key_values.*)`);
+    }
+  }
+
+  /** Token ids of a text, with the tokenizer's default special tokens (BOS for Llama). */
+  encode(text: string, opts: { addSpecialTokens?: boolean } = {}): number[] {
+    return Array.from(this.tokenizer.encode(text, { add_special_tokens: opts.addSpecialTokens ?? true }) as number[], Number);
+  }
+
+  /** Text of token ids. */
+  decode(ids: number[], opts: { skipSpecialTokens?: boolean } = {}): string {
+    return this.tokenizer.decode(ids, { skip_special_tokens: opts.skipSpecialTokens ?? true });
+  }
+
+  /** The prompt text for a chat, via the model's chat template; null when the model has none. */
+  chatPrompt(messages: { role: string; content: string }[], opts: { addGenerationPrompt?: boolean } = {}): string | null {
+    if (!this.tokenizer.chat_template) return null;
+    return this.tokenizer.apply_chat_template(messages, { tokenize: false, add_generation_prompt: opts.addGenerationPrompt ?? true }) as string;
+  }
+
+  private toIds(texts: string[] | number[][]): number[][] {
+    if (!Array.isArray(texts) || texts.length === 0) throw new Error('run: expected a non-empty list of texts or token-id lists');
+    return texts.map((t, k) => {
+      const ids = typeof t === 'string' ? this.encode(t) : Array.from(t);
+      if (!ids.length) throw new Error(`run: text ${k} has no tokens`);
+      for (const x of ids) if (!Number.isInteger(x) || x < 0) throw new Error(`run: text ${k} has an invalid token id ${x}`);
+      return ids;
+    });
+  }
+
+  private batch(ids: number[][]): Batch {
+    const S = Math.max(...ids.map((x) => x.length));
+    return { ids, B: ids.length, S, pads: ids.map((x) => S - x.length) };
+  }
+
+  private emptyPast(B: number): Record<string, ort.Tensor> {
+    const out: Record<string, ort.Tensor> = {};
+    for (const p of this.pastInputs) {
+      const dims = p.dims.map((d, k) => {
+        if (typeof d === 'number') return d;
+        const name = String(d ?? '').toLowerCase();
+        if (k === 0 || name.includes('batch')) return B;
+        if (name.includes('past') || name.includes('seq') || name.includes('len')) return 0;
+        const heads = Number(this.config.num_key_value_heads ?? this.config.num_attention_heads ?? this.config.n_head ?? this.config.n_heads);
+        if (k === 1) return heads;
+        return Number(this.config.head_dim ?? this.hiddenSize / Number(this.config.num_attention_heads ?? this.config.n_head ?? this.config.n_heads));
+      });
+      if (!dims.includes(0)) throw new Error(`${this.modelFile}: cannot tell the past-length axis of ${p.name} (dims ${JSON.stringify(p.dims)})`);
+      const type = p.elemType === 10 ? 'float16' : 'float32';
+      out[p.name] = new ort.Tensor(type, type === 'float16' ? new Uint16Array(0) : new Float32Array(0), dims);
+    }
+    return out;
+  }
+
+  /** Steering feeds for every block; `posOf(b, col)` gives the unpadded absolute position of a column (null for padding). */
+  private steerFeeds(B: number, S: number, steering: SteeringVector[] | undefined, posOf: (b: number, col: number) => number | null, decoding: boolean): Record<string, ort.Tensor> {
+    const feeds: Record<string, ort.Tensor> = {};
+    const H = this.hiddenSize;
+    const byLayer = new Map<number, SteeringVector[]>();
+    for (const [k, v] of (steering ?? []).entries()) {
+      if (!Number.isInteger(v.layer) || v.layer < 0 || v.layer >= this.numLayers) {
+        throw new Error(`steering[${k}]: layer ${v.layer} out of range [0, ${this.numLayers})`);
+      }
+      if (!v.vector || v.vector.length !== H) throw new Error(`steering[${k}]: vector has ${v.vector?.length} values, the model's hidden size is ${H}`);
+      if (!Number.isFinite(v.multiplier)) throw new Error(`steering[${k}]: multiplier ${v.multiplier} is not a finite number`);
+      if (!byLayer.has(v.layer)) byLayer.set(v.layer, []);
+      byLayer.get(v.layer)!.push(v);
+    }
+    for (let l = 0; l < this.numLayers; l++) {
+      const vs = byLayer.get(l);
+      if (!vs) {
+        feeds[steerInputName(l)] = this.zeroSteer;
+        continue;
+      }
+      if (vs.every((v) => v.fromPosition === undefined)) {
+        const data = new Float32Array(H);
+        for (const v of vs) for (let h = 0; h < H; h++) data[h] += v.multiplier * v.vector[h];
+        feeds[steerInputName(l)] = new ort.Tensor('float32', data, [1, 1, H]);
+        continue;
+      }
+      const data = new Float32Array(B * S * H);
+      for (let b = 0; b < B; b++) {
+        for (let c = 0; c < S; c++) {
+          const pos = posOf(b, c);
+          const o = (b * S + c) * H;
+          for (const v of vs) {
+            const on = v.fromPosition === undefined ||
+              (v.fromPosition === 'generated' ? decoding : pos !== null && pos >= v.fromPosition);
+            if (!on) continue;
+            for (let h = 0; h < H; h++) data[o + h] += v.multiplier * v.vector[h];
+          }
+        }
+      }
+      feeds[steerInputName(l)] = new ort.Tensor('float32', data, [B, S, H]);
+    }
+    return feeds;
+  }
+
+  private baseFeeds(batch: Batch, steering: SteeringVector[] | undefined, rows: number[], meanWeights: Float32Array, meanRows: number): Record<string, ort.Tensor> {
+    const { B, S, ids, pads } = batch;
+    const inputIds = new BigInt64Array(B * S);
+    const mask = new BigInt64Array(B * S);
+    const positionIds = new BigInt64Array(B * S);
+    for (let b = 0; b < B; b++) {
+      for (let c = 0; c < S; c++) {
+        const q = c - pads[b];
+        inputIds[b * S + c] = BigInt(q >= 0 ? ids[b][q] : this.padId);
+        mask[b * S + c] = q >= 0 ? 1n : 0n;
+        positionIds[b * S + c] = BigInt(q >= 0 ? q : 1);
+      }
+    }
+    const feeds: Record<string, ort.Tensor> = {
+      input_ids: new ort.Tensor('int64', inputIds, [B, S]),
+      attention_mask: new ort.Tensor('int64', mask, [B, S]),
+      ...this.emptyPast(B),
+      ...this.steerFeeds(B, S, steering, (b, c) => (c - pads[b] >= 0 ? c - pads[b] : null), false),
+      [POSITIONS_INPUT]: new ort.Tensor('int64', BigInt64Array.from((rows.length ? rows : [0]).map(BigInt)), [Math.max(rows.length, 1)]),
+      [MEAN_WEIGHTS_INPUT]: new ort.Tensor('float32', meanRows ? meanWeights : new Float32Array(B * S), [Math.max(meanRows, 1), B * S]),
+    };
+    if (this.info.modelInputs.some((i) => i.name === 'position_ids')) feeds.position_ids = new ort.Tensor('int64', positionIds, [B, S]);
+    return feeds;
+  }
+
+  /** Forward a batch of texts (left-padded) and capture hooks at positions, optionally steered. */
+  async run(texts: string[] | number[][], req: CaptureRequest = {}, opts: { steering?: SteeringVector[] } = {}): Promise<CaptureResult> {
+    const ids = this.toIds(texts);
+    if (this.info.usesGqa && ids.length > 1 && new Set(ids.map((x) => x.length)).size > 1) {
+      // GroupQueryAttention graphs do not support left padding: run texts one at a time.
+      const parts: CaptureResult[] = [];
+      for (const x of ids) parts.push(await this.run([x], req, opts));
+      return mergeResults(parts);
+    }
+    const hooks = req.hooks ?? ['resid'];
+    for (const h of hooks) if (!HOOKS.includes(h)) throw new Error(`run: unknown hook "${h}" (known: ${HOOKS.join(', ')})`);
+    if (this.info.parallel && hooks.some((h) => h !== 'resid')) {
+      throw new Error(`run: this model has parallel attention/MLP blocks; only the 'resid' hook is available`);
+    }
+    const layers = req.layers === undefined || req.layers === 'all' ? Array.from({ length: this.numLayers }, (_, i) => i) : req.layers;
+    for (const l of layers) if (!Number.isInteger(l) || l < 0 || l >= this.numLayers) throw new Error(`run: layer ${l} out of range [0, ${this.numLayers})`);
+    const batch = this.batch(ids);
+    const { B, S, pads } = batch;
+    const lens = ids.map((x) => x.length);
+
+    // Row plan: which flat rows (b * S + col) to gather and which rows are means.
+    const rows: number[] = [];
+    const meanRowsOf: number[] = [];
+    const plan: { kind: 'row' | 'mean'; k: number }[] = [];
+    const resolved: (number | null)[][] = [];
+    const requested: Position[] | 'all' = req.positions ?? [-1];
+    for (let b = 0; b < B; b++) {
+      const res: (number | null)[] = [];
+      if (requested === 'all') {
+        for (let q = 0; q < lens[b]; q++) {
+          plan.push({ kind: 'row', k: rows.length });
+          rows.push(b * S + pads[b] + q);
+          res.push(q);
+        }
+      } else {
+        if (!requested.length) throw new Error('run: positions is empty');
+        for (const p of requested) {
+          if (p === 'mean') {
+            plan.push({ kind: 'mean', k: meanRowsOf.length });
+            meanRowsOf.push(b);
+            res.push(null);
+            continue;
+          }
+          if (!Number.isInteger(p) || p >= lens[b] || p < -lens[b]) {
+            throw new Error(`run: position ${p} is out of range for text ${b} (${lens[b]} tokens)`);
+          }
+          const q = p < 0 ? lens[b] + p : p;
+          plan.push({ kind: 'row', k: rows.length });
+          rows.push(b * S + pads[b] + q);
+          res.push(q);
+        }
+      }
+      resolved.push(res);
+    }
+    const meanWeights = new Float32Array(Math.max(meanRowsOf.length, 1) * B * S);
+    meanRowsOf.forEach((b, m) => {
+      for (let q = 0; q < lens[b]; q++) meanWeights[m * B * S + b * S + pads[b] + q] = 1 / lens[b];
+    });
+    const logitsMode = req.logits ?? false;
+    if (logitsMode === 'positions' && meanRowsOf.length) throw new Error("run: logits 'positions' cannot be combined with the 'mean' position");
+    const logitRowsStart = rows.length;
+    if (logitsMode === 'last') for (let b = 0; b < B; b++) rows.push(b * S + S - 1);
+
+    const keys: string[] = [];
+    if (req.embeds) keys.push('embeds');
+    for (const l of layers) for (const h of hooks) keys.push(`${h}.${l}`);
+    if (req.finalNorm) keys.push('final_norm');
+    const fetches: string[] = [];
+    const anyRows = plan.some((p) => p.kind === 'row');
+    for (const k of keys) {
+      if (!this.info.captures.includes(k)) throw new Error(`run: capture ${k} is not available in this graph`);
+      if (anyRows) fetches.push(captureOutputName(k));
+      if (meanRowsOf.length) fetches.push(captureOutputName(k, true));
+    }
+    if (logitsMode) fetches.push(LOGITS_OUTPUT);
+    if (!fetches.length) fetches.push(LOGITS_OUTPUT);
+
+    const feeds = this.baseFeeds(batch, opts.steering, rows, meanWeights, meanRowsOf.length);
+    const out = await this.session.run(feeds, fetches);
+    const H = this.hiddenSize;
+    const captures = new Map<string, Matrix>();
+    for (const k of keys) {
+      const gathered = anyRows ? (out[captureOutputName(k)].data as Float32Array) : null;
+      const means = meanRowsOf.length ? (out[captureOutputName(k, true)].data as Float32Array) : null;
+      const data = new Float32Array(plan.length * H);
+      plan.forEach((p, r) => {
+        const src = p.kind === 'row' ? gathered! : means!;
+        data.set(src.subarray(p.k * H, (p.k + 1) * H), r * H);
+      });
+      captures.set(k, { rows: plan.length, cols: H, data });
+    }
+    const result: CaptureResult = { tokenIds: ids, positions: resolved, captures };
+    if (logitsMode) {
+      const V = this.vocabSize;
+      const all = out[LOGITS_OUTPUT].data as Float32Array;
+      if (logitsMode === 'last') {
+        result.logits = { rows: B, cols: V, data: all.slice(logitRowsStart * V, (logitRowsStart + B) * V) };
+      } else {
+        result.logits = { rows: plan.length, cols: V, data: all.slice(0, plan.length * V) };
+      }
+    }
+    return result;
+  }
+
+  /** Next-token logits [texts, vocab] after each text (left-padded batch), optionally steered. */
+  async nextTokenLogits(texts: string[] | number[][], opts: { steering?: SteeringVector[] } = {}): Promise<Matrix> {
+    const r = await this.run(texts, { hooks: [], layers: [], logits: 'last' }, opts);
+    return r.logits!;
+  }
+
+  /** Full-softmax next-token probabilities of candidate tokens after each text: [texts][candidates]. */
+  async candidateProbs(texts: string[] | number[][], candidates: number[], opts: { steering?: SteeringVector[] } = {}): Promise<number[][]> {
+    for (const c of candidates) if (!Number.isInteger(c) || c < 0 || c >= this.vocabSize) throw new Error(`candidateProbs: token ${c} out of range [0, ${this.vocabSize})`);
+    const logits = await this.nextTokenLogits(texts, opts);
+    const out: number[][] = [];
+    for (let r = 0; r < logits.rows; r++) {
+      const p = softmax64(logits.data.subarray(r * logits.cols, (r + 1) * logits.cols));
+      out.push(candidates.map((c) => p[c]));
+    }
+    return out;
+  }
+
+  /** Generate from a prompt (text or ids) with a KV cache, optionally steered. */
+  async generate(prompt: string | number[], opts: GenerateOptions & { returnLogits?: boolean } = {}): Promise<GenerateResult> {
+    const promptIds = typeof prompt === 'string' ? this.encode(prompt) : Array.from(prompt);
+    if (!promptIds.length) throw new Error('generate: the prompt has no tokens');
+    const maxNew = opts.maxNewTokens ?? 20;
+    if (!Number.isInteger(maxNew) || maxNew < 0) throw new Error(`generate: maxNewTokens must be a non-negative integer, got ${maxNew}`);
+    const greedy = opts.greedy === true || !opts.temperature;
+    const temperature = opts.temperature ?? 1;
+    const topP = opts.topP ?? 1;
+    if (!greedy && !(temperature > 0)) throw new Error(`generate: temperature must be > 0, got ${temperature}`);
+    if (!(topP > 0 && topP <= 1)) throw new Error(`generate: topP must be in (0, 1], got ${topP}`);
+    const rng = new Rng(opts.seed ?? 0);
+    const stopIds = new Set<number>(opts.ignoreEos ? [] : this.eosIds);
+    const stopStrings: string[] = [];
+    for (const s of opts.stop ?? []) (typeof s === 'number' ? stopIds.add(s) : stopStrings.push(s));
+    const V = this.vocabSize;
+    const stepLogits: Float32Array[] = [];
+    const generated: number[] = [];
+    let past = this.emptyPast(1);
+    let input = promptIds;
+    let total = 0;
+    for (let step = 0; step < maxNew; step++) {
+      const S = input.length;
+      const pastLen = total;
+      total += S;
+      const mask = new BigInt64Array(total).fill(1n);
+      const pos = new BigInt64Array(S);
+      for (let c = 0; c < S; c++) pos[c] = BigInt(pastLen + c);
+      const feeds: Record<string, ort.Tensor> = {
+        input_ids: new ort.Tensor('int64', BigInt64Array.from(input.map(BigInt)), [1, S]),
+        attention_mask: new ort.Tensor('int64', mask, [1, total]),
+        ...past,
+        ...this.steerFeeds(1, S, opts.steering, (_b, c) => pastLen + c, step > 0),
+        [POSITIONS_INPUT]: new ort.Tensor('int64', BigInt64Array.from([BigInt(S - 1)]), [1]),
+        [MEAN_WEIGHTS_INPUT]: new ort.Tensor('float32', new Float32Array(S), [1, S]),
+      };
+      if (this.info.modelInputs.some((i) => i.name === 'position_ids')) feeds.position_ids = new ort.Tensor('int64', pos, [1, S]);
+      const fetches = [LOGITS_OUTPUT, ...this.presentFor.values()];
+      const out = await this.session.run(feeds, fetches);
+      const logits = out[LOGITS_OUTPUT].data as Float32Array;
+      if (opts.returnLogits) stepLogits.push(logits.slice(0, V));
+      const tok = greedy ? argmaxFirst(logits.subarray(0, V)) : sampleToken(logits.subarray(0, V), temperature, topP, rng);
+      generated.push(tok);
+      if (stopIds.has(tok)) break;
+      if (stopStrings.length) {
+        const text = this.decode(generated);
+        if (stopStrings.some((s) => text.includes(s))) break;
+      }
+      const next: Record<string, ort.Tensor> = {};
+      for (const [pastName, presentName] of this.presentFor) next[pastName] = out[presentName];
+      past = next;
+      input = [tok];
+    }
+    const result: GenerateResult = { promptIds, ids: generated, text: this.decode(generated) };
+    if (opts.returnLogits) {
+      const data = new Float32Array(stepLogits.length * V);
+      stepLogits.forEach((r, k) => data.set(r, k * V));
+      result.stepLogits = { rows: stepLogits.length, cols: V, data };
+    }
+    return result;
+  }
+
+  /** Release the ONNX session. */
+  async dispose(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+function mergeResults(parts: CaptureResult[]): CaptureResult {
+  const captures = new Map<string, Matrix>();
+  for (const k of parts[0].captures.keys()) {
+    const ms = parts.map((p) => p.captures.get(k)!);
+    const rows = ms.reduce((a, m) => a + m.rows, 0);
+    const data = new Float32Array(rows * ms[0].cols);
+    let off = 0;
+    for (const m of ms) {
+      data.set(m.data, off);
+      off += m.data.length;
+    }
+    captures.set(k, { rows, cols: ms[0].cols, data });
+  }
+  const out: CaptureResult = { tokenIds: parts.flatMap((p) => p.tokenIds), positions: parts.flatMap((p) => p.positions), captures };
+  if (parts[0].logits) {
+    const ms = parts.map((p) => p.logits!);
+    const rows = ms.reduce((a, m) => a + m.rows, 0);
+    const data = new Float32Array(rows * ms[0].cols);
+    let off = 0;
+    for (const m of ms) {
+      data.set(m.data, off);
+      off += m.data.length;
+    }
+    out.logits = { rows, cols: ms[0].cols, data };
+  }
+  return out;
+}
+
+/** ONNX Runtime session options used for hooked (and, in benchmarks, unhooked) sessions. */
+export function sessionOptions(threads?: number): ort.InferenceSession.SessionOptions {
+  return {
+    executionProviders: ['cpu'],
+    graphOptimizationLevel: 'all',
+    executionMode: 'sequential',
+    interOpNumThreads: 1,
+    ...(threads ? { intraOpNumThreads: threads } : {}),
+    logSeverityLevel: 3,
+  };
+}
+
+/**
+ * Load a causal LM by hub id or local folder (transformers.js layout) as a HookedModel: config, tokenizer and
+ * chat template from transformers.js, the ONNX graph edited (or taken from the cache) and run with onnxruntime-node.
+ */
+export async function loadHookedModel(idOrPath: string, opts: LoadOptions = {}): Promise<HookedModel> {
+  const local = isLocalModel(idOrPath);
+  const localOnly = opts.localOnly ?? local;
+  const id = local ? resolve(idOrPath) : idOrPath;
+  const { config, tokenizer, generationConfig } = await loadConfigAndTokenizer(idOrPath, localOnly);
+  const fileName = onnxFileName(opts.dtype ?? 'fp32', opts.modelFileName);
+  const source = await resolveModelFile(idOrPath, `onnx/${fileName}`, { localOnly });
+  const cfg: Record<string, any> = { ...config };
+  const prepared = await prepareHookedGraph(source, cfg, opts.cacheDir ?? defaultCacheDir(),
+    local ? undefined : (f) => resolveModelFile(idOrPath, `onnx/${f}`, { localOnly }));
+  const L = configLayers(cfg);
+  if (L !== undefined && L !== prepared.info.numLayers) {
+    throw new Error(`${source}: hooked graph has ${prepared.info.numLayers} layers, config says ${L}`);
+  }
+  const session = await ort.InferenceSession.create(prepared.path, sessionOptions(opts.threads));
+  return new OnnxHookedModel(id, session, tokenizer, cfg, generationConfig, prepared.info, prepared.sourceHash, source, opts.dtype ?? 'fp32');
+}

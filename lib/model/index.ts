@@ -1,0 +1,18 @@
+// The hooked-model stage: load transformers.js ONNX causal LMs with residual-stream captures and steering.
+export type {
+  HookName, Position, CaptureRequest, SteeringVector, CaptureResult, GenerateOptions, GenerateResult, ModelFamily, HookedModel, LoadOptions,
+} from './types';
+export { loadHookedModel, OnnxHookedModel, prepareHookedGraph, defaultCacheDir, cachedFileSha256, sessionOptions, argmaxFirst, sampleToken } from './hooked';
+export type { PreparedGraph } from './hooked';
+export {
+  decodeModel, encodeModel, scanFields, OnnxGraphEditor, makeValueInfo, tensorTypeOf, attrValue, intAttr, intsAttr, writeChunksAtomic, concatChunks, DataType,
+} from './onnx';
+export type { OnnxNode, OnnxValueInfo, RawField, InitializerInfo, Dim } from './onnx';
+export { ONNX_PROTO, onnxRoot, onnxType } from './onnx-schema';
+export { findResidualStream, GraphIndex, UnsupportedGraphError, configLayers, configHidden } from './structure';
+export type { ResidualSite, ResidualStructure } from './structure';
+export {
+  addHooks, HOOK_EDIT_VERSION, POSITIONS_INPUT, MEAN_WEIGHTS_INPUT, LOGITS_OUTPUT, steerInputName, captureOutputName,
+} from './hooks';
+export type { HookedGraphInfo } from './hooks';
+export { onnxFileName, isLocalModel, resolveModelFile, loadConfigAndTokenizer, DTYPE_SUFFIX } from './resolve';
