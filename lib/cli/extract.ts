@@ -1,0 +1,140 @@
+import { resolve } from 'node:path';
+import type { Command } from './index';
+import { numberFlag, parseFlags, parseLayers, required, UsageError } from './args';
+import type { HookName, Position } from '../model/types';
+
+const USAGE = `usage: syco extract --model <dir-or-id> --pairs <file.jsonl> --out <dir>
+                    [--hooks resid,mlp] [--layers all|i-j] [--position -2|-1|mean]
+                    [--batch-size B] [--limit N] [--dtype fp32] [--model-file F] [--threads T] [--quiet]
+
+Runs both texts of every pair through the model (batched, left-padded) and writes one float32
+[pairs, hidden] .npy per (hook, layer, side) plus manifest.json into --out. Killed at any moment,
+the same command resumes where it stopped; a different request on an existing run is refused.
+Prints a one-line JSON summary on stdout at the end.
+
+  --model       local model folder (transformers.js layout) or hub id
+  --pairs       pairs JSONL written by \`syco data\` (id, sycophantic, non_sycophantic, ...)
+  --out         run folder (created)
+  --hooks       comma list of resid, mlp, attn (default resid)
+  --layers      all (default), a range i-j, or a list 0,2,4
+  --position    token position per text, negative from the end (default -2), or mean
+  --batch-size  texts per forward pass; a batch holds both texts of B/2 pairs (default 16)
+  --limit       only the first N pairs
+  --dtype       model dtype (fp32 default, q8, q4, fp16, ...)
+  --model-file  explicit ONNX file inside onnx/ (overrides --dtype)
+  --threads     ONNX Runtime intra-op threads
+  --quiet       no progress bar`;
+
+const VALUE_FLAGS = ['model', 'pairs', 'out', 'hooks', 'layers', 'position', 'batch-size', 'limit', 'dtype', 'model-file', 'threads'];
+
+/** Join `--flag -2` into `--flag=-2` so negative numbers are read as values, not as flags. */
+export function joinNegativeValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const next = argv[i + 1];
+    if (a.startsWith('--') && VALUE_FLAGS.includes(a.slice(2)) && next !== undefined && /^-\d+(\.\d+)?$/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else {
+      out.push(a);
+    }
+  }
+  return out;
+}
+
+/** Parse --position: an integer token index (negative from the end) or 'mean'. */
+export function parsePosition(value: string | undefined): Position {
+  if (value === undefined) return -2;
+  if (value === 'mean') return 'mean';
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw new UsageError(`syco extract: --position must be an integer (e.g. -2) or "mean", got "${value}"`);
+  return n;
+}
+
+/** Parse --hooks: a comma list of resid, mlp, attn. */
+export function parseHooks(value: string | undefined): HookName[] {
+  const list = (value ?? 'resid').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const h of list) {
+    if (h !== 'resid' && h !== 'mlp' && h !== 'attn') throw new UsageError(`syco extract: --hooks: unknown hook "${h}" (known: resid, mlp, attn)`);
+  }
+  if (!list.length) throw new UsageError('syco extract: --hooks is empty');
+  return list as HookName[];
+}
+
+/** `syco extract`: activations of many pairs into a resumable on-disk store. */
+export const command: Command = {
+  summary: 'extract activations for many pairs into a resumable store',
+  async run(argv: string[]): Promise<void> {
+    const { values } = parseFlags('extract', joinNegativeValues(argv), {
+      model: { type: 'string' },
+      pairs: { type: 'string' },
+      out: { type: 'string' },
+      hooks: { type: 'string' },
+      layers: { type: 'string' },
+      position: { type: 'string' },
+      'batch-size': { type: 'string' },
+      limit: { type: 'string' },
+      dtype: { type: 'string' },
+      'model-file': { type: 'string' },
+      threads: { type: 'string' },
+      quiet: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    });
+    if (values.help) {
+      process.stdout.write(USAGE + '\n');
+      return;
+    }
+    const modelId = required('extract', 'model', values.model);
+    const pairsPath = resolve(required('extract', 'pairs', values.pairs));
+    const outDir = resolve(required('extract', 'out', values.out));
+    const hooks = parseHooks(values.hooks);
+    const layers = parseLayers('extract', values.layers);
+    const position = parsePosition(values.position);
+    const batchSize = numberFlag('extract', 'batch-size', values['batch-size'], 16);
+    if (!Number.isInteger(batchSize) || batchSize < 2) throw new UsageError(`syco extract: --batch-size must be an integer ≥ 2, got ${values['batch-size']}`);
+    const limit = values.limit === undefined ? undefined : numberFlag('extract', 'limit', values.limit);
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new UsageError(`syco extract: --limit must be a positive integer, got ${values.limit}`);
+    const threads = values.threads === undefined ? undefined : numberFlag('extract', 'threads', values.threads);
+
+    // Loaded lazily so that `syco extract --help` and usage errors never start ONNX Runtime.
+    const { readPairsJsonl } = await import('../datasets/index');
+    const { loadHookedModel } = await import('../model/index');
+    const { extractActivations } = await import('../activations/extract');
+
+    const pairs = readPairsJsonl(pairsPath);
+    const model = await loadHookedModel(modelId, {
+      dtype: values.dtype,
+      modelFileName: values['model-file'],
+      threads,
+    });
+    try {
+      const s = await extractActivations({
+        model, pairs, outDir, hooks, layers, position, batchSize, limit,
+        source: pairsPath, quiet: Boolean(values.quiet),
+      });
+      const summary = {
+        out: s.outDir,
+        model: model.id,
+        model_sha256: model.sourceHash,
+        pairs: s.pairs,
+        done: s.done,
+        skipped: s.skipped,
+        computed: s.computed,
+        resumed: s.resumed,
+        complete: s.complete,
+        hooks: s.hooks,
+        layers: s.layers,
+        position: s.position,
+        hidden_size: s.hiddenSize,
+        files: s.files.length,
+        seconds: Number(s.seconds.toFixed(3)),
+        pairs_per_s: Number(s.pairsPerSec.toFixed(2)),
+        peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+      };
+      process.stdout.write(JSON.stringify(summary) + '\n');
+    } finally {
+      await model.dispose();
+    }
+  },
+};
