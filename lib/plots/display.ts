@@ -57,9 +57,10 @@ let plotlySent = false;
 
 /**
  * Show a figure: inline interactive HTML in a tslab notebook (plotly.js inlined with the first figure of the
- * session); elsewhere print a one-line text summary (unless SYCO_QUIET is set). Returns what was shown.
+ * session); elsewhere print a one-line text summary (unless SYCO_QUIET is set). Returns nothing, so a notebook cell
+ * ending in `show(fig)` prints no echo.
  */
-export function show(fig: Figure, opts: ShowOptions = {}): string {
+export function show(fig: Figure, opts: ShowOptions = {}): void {
   const d = notebookDisplay();
   if (d) {
     const mode = opts.inlinePlotly ?? 'once';
@@ -68,14 +69,13 @@ export function show(fig: Figure, opts: ShowOptions = {}): string {
     try {
       d.html(html);
       if (include) plotlySent = true;
-      return html;
+      return;
     } catch {
       /* kernel not ready for rich output: fall through to text */
     }
   }
   const text = describeFigure(fig);
   if (!process.env.SYCO_QUIET) process.stdout.write(text + '\n');
-  return text;
 }
 
 /** Forget that plotly.js was sent, so the next `show` inlines it again (e.g. after clearing all outputs). */
