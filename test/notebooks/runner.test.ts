@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { after, before, test } from 'node:test';
+import { plotlySource } from '../../lib/plots/html';
+import { launchTestBrowser } from '../plots/browser';
+
+const PYTHON = '/usr/bin/python3';
+const RUNNER = 'scripts/run-notebooks.py';
+const FIX = 'test/fixtures/notebooks';
+
+function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(PYTHON, [RUNNER, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    p.on('error', reject);
+    p.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+interface Output {
+  output_type: string;
+  name?: string;
+  text?: string | string[];
+  data?: Record<string, string | string[]>;
+}
+const join1 = (v: string | string[] | undefined): string => (Array.isArray(v) ? v.join('') : (v ?? ''));
+
+let out: string;
+before(() => {
+  out = mkdtempSync(join(tmpdir(), 'syco-nb-'));
+});
+after(() => rmSync(out, { recursive: true, force: true }));
+
+test('runner executes a good notebook on the repo kernel; figures display inline with plotly inlined once', async () => {
+  const r = await run([join(FIX, 'good.ipynb'), '--output-dir', out, '--timeout', '120']);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /1 of 1 notebooks passed/);
+  const nb = JSON.parse(readFileSync(join(out, 'good.ipynb'), 'utf8')) as { cells: { outputs?: Output[] }[] };
+  const outputs = nb.cells.flatMap((c) => c.outputs ?? []);
+  const streams = outputs.filter((o) => o.output_type === 'stream').map((o) => join1(o.text)).join('');
+  assert.equal(streams, 'cosine 0.96\nawaited 42\n'); // cos((3,4),(4,3)) = 24/25; show() echoes nothing
+  const htmls = outputs.filter((o) => o.output_type === 'display_data').map((o) => join1(o.data?.['text/html']));
+  assert.equal(htmls.length, 2);
+  const marker = plotlySource().slice(0, 200);
+  assert.ok(htmls[0].includes(marker), 'first figure carries plotly.js');
+  assert.equal(htmls[1].includes(marker), false, 'second figure reuses it');
+
+  // The two outputs, placed on one page as Jupyter does, draw both figures.
+  const page = join(out, 'outputs.html');
+  writeFileSync(page, `<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>${htmls.join('\n')}</body></html>`);
+  const browser = await launchTestBrowser();
+  try {
+    await browser.page.goto(pathToFileURL(page).href);
+    await browser.page.waitForFunction(() => document.querySelectorAll('.js-plotly-plot').length === 2, undefined, { timeout: 20_000 });
+    const traces = await browser.page.evaluate(() => document.querySelectorAll('.scatterlayer .trace').length);
+    assert.equal(traces, 1);
+  } finally {
+    await browser.close();
+  }
+});
+
+test('runner fails with exit 1 and prints the failing cell on a throw and on a rejected await', async () => {
+  const r = await run([join(FIX, 'throws.ipynb'), join(FIX, 'rejects.ipynb'), '--timeout', '120']);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stdout, /0 of 2 notebooks passed/);
+  assert.match(r.stderr, /FAILED test\/fixtures\/notebooks\/throws\.ipynb: cell 1 \(code cell 2\)/);
+  assert.match(r.stderr, /if \(rows\.length === 3\) throw new Error\("deliberate failure: cell throws"\);/);
+  assert.match(r.stderr, /cell stderr -----\n[^-]*Error: deliberate failure: cell throws\n/);
+  assert.match(r.stderr, /FAILED test\/fixtures\/notebooks\/rejects\.ipynb: cell 1 \(code cell 2\)/);
+  assert.match(r.stderr, /const v = await fetchThing\(\);/);
+  assert.match(r.stderr, /Error: deliberate failure: awaited promise rejected/);
+  assert.equal((r.stdout + r.stderr).includes('must not run\n'), false);
+});
+
+test('runner refuses to write executed copies into notebooks/ and reports missing files', async () => {
+  const r = await run([join(FIX, 'good.ipynb'), '--output-dir', 'notebooks/out']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /would overwrite source notebooks/);
+  const m = await run(['test/fixtures/notebooks/missing.ipynb']);
+  assert.equal(m.code, 2);
+  assert.match(m.stderr, /no such notebook: test\/fixtures\/notebooks\/missing\.ipynb/);
+});
