@@ -1,0 +1,169 @@
+// ONNX parse/serialise, the raw-splice editor, the structural residual-stream finder and the edited-graph cache.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sharedAsset } from '../helpers';
+import {
+  decodeModel, encodeModel, OnnxGraphEditor, concatChunks, findResidualStream, addHooks, prepareHookedGraph, UnsupportedGraphError,
+  HOOK_EDIT_VERSION, steerInputName, onnxType, scanFields,
+} from '../../lib/model/index';
+
+const FILES = ['model.onnx', 'model_fused.onnx'];
+const CONFIG = { num_hidden_layers: 5, hidden_size: 64, vocab_size: 512 };
+
+for (const f of FILES) {
+  test(`${f}: protobufjs decode + encode round-trips byte-identically`, (t) => {
+    const p = sharedAsset(t, `models/stories260K-onnx/onnx/${f}`);
+    if (!p) return;
+    const bytes = readFileSync(p);
+    const model = decodeModel(bytes);
+    assert.ok(model.graph.node.length > 100);
+    const out = encodeModel(model);
+    assert.equal(out.length, bytes.length);
+    assert.ok(Buffer.from(out).equals(bytes), 'bytes differ after round trip');
+  });
+
+  test(`${f}: the graph editor serialises an unedited model byte-identically`, (t) => {
+    const p = sharedAsset(t, `models/stories260K-onnx/onnx/${f}`);
+    if (!p) return;
+    const bytes = readFileSync(p);
+    const ed = new OnnxGraphEditor(bytes);
+    assert.ok(Buffer.from(concatChunks(ed.serialize())).equals(bytes));
+    // A node re-encoded from its decoded form gives the same bytes too (the schema knows every field).
+    ed.markChanged(ed.nodes[7]);
+    assert.ok(Buffer.from(concatChunks(ed.serialize())).equals(bytes));
+  });
+}
+
+test('residual stream found by structure matches the exporter names (plain and fused)', (t) => {
+  const dir = sharedAsset(t, 'models/stories260K-onnx/onnx');
+  if (!dir) return;
+  const plain = findResidualStream(new OnnxGraphEditor(readFileSync(join(dir, 'model.onnx'))), CONFIG);
+  assert.equal(plain.sites.length, 10);
+  assert.equal(plain.parallel, false);
+  assert.equal(plain.embeds, '/model/embed_tokens/Gather_output_0');
+  plain.layers.forEach((l, i) => {
+    assert.equal(l.attn!.output, `/model/layers.${i}/Add_output_0`);
+    assert.equal(l.out.output, `/model/layers.${i}/Add_1_output_0`);
+    assert.equal(l.mlp!.branch, `/model/layers.${i}/mlp/down_proj/MatMul_output_0`);
+    assert.equal(l.attn!.branch, `/model/layers.${i}/self_attn/o_proj/MatMul_output_0`);
+  });
+  assert.equal(plain.finalNorm, '/model/norm/Mul_1_output_0');
+  assert.equal(plain.hiddenSize, 64);
+  assert.equal(plain.vocabSize, 512);
+
+  const fused = findResidualStream(new OnnxGraphEditor(readFileSync(join(dir, 'model_fused.onnx'))), CONFIG);
+  assert.equal(fused.sites.length, 10);
+  assert.ok(fused.sites.every((s) => s.kind === 'skipnorm'));
+  assert.equal(fused.usesGqa, true);
+  for (let i = 0; i < 4; i++) assert.equal(fused.layers[i].out.output, `/model/layers.${i + 1}/input_layernorm/output_3`);
+  assert.equal(fused.layers[4].out.output, '', 'the final fused norm has no output #3 before hooking');
+  assert.equal(fused.finalNorm, '/model/layers.5/final_norm_layernorm/output_0');
+});
+
+test('the layer count is cross-checked against the config', (t) => {
+  const p = sharedAsset(t, 'models/stories260K-onnx/onnx/model.onnx');
+  if (!p) return;
+  const ed = new OnnxGraphEditor(readFileSync(p));
+  assert.throws(() => findResidualStream(ed, { ...CONFIG, num_hidden_layers: 4 }, 'x.onnx'),
+    /x\.onnx: found 10 residual sites after the embedding, but the config says 4 layers/);
+  // GPT-2 / MPT key names are understood.
+  assert.equal(findResidualStream(ed, { n_layer: 5, n_embd: 64 }).layers.length, 5);
+  assert.equal(findResidualStream(ed, { n_layers: 5, d_model: 64 }).layers.length, 5);
+});
+
+test('hooking keeps every weight byte and adds capture outputs, steering inputs and a fused output #3', (t) => {
+  const dir = sharedAsset(t, 'models/stories260K-onnx/onnx');
+  if (!dir) return;
+  for (const f of FILES) {
+    const bytes = readFileSync(join(dir, f));
+    const ed = new OnnxGraphEditor(bytes);
+    const info = addHooks(ed, findResidualStream(ed, CONFIG));
+    const out = decodeModel(concatChunks(ed.serialize()));
+    const orig = decodeModel(bytes);
+    const origInits = new Map<string, Uint8Array>(orig.graph.initializer.map((i: any) => [i.name, i.raw_data]));
+    for (const [name, raw] of origInits) {
+      const now = out.graph.initializer.find((i: any) => i.name === name);
+      assert.ok(now && Buffer.from(now.raw_data).equals(Buffer.from(raw)), `${f}: initializer ${name} changed`);
+    }
+    const outputs = out.graph.output.map((o: any) => o.name);
+    for (const k of ['embeds', 'final_norm', 'resid.0', 'mlp.4', 'attn.2']) {
+      assert.ok(outputs.includes(`hook.${k}`) && outputs.includes(`hook.${k}.mean`), `${f}: missing capture ${k}`);
+    }
+    const inputs = out.graph.input.map((i: any) => i.name);
+    for (let l = 0; l < 5; l++) assert.ok(inputs.includes(steerInputName(l)));
+    assert.equal(info.numLayers, 5);
+    assert.equal(info.captures.length, 1 + 5 * 3 + 1);
+    if (f === 'model_fused.onnx') {
+      const last = out.graph.node.find((n: any) => n.output[0] === '/model/layers.5/final_norm_layernorm/output_0');
+      assert.equal(last.output.length, 4);
+      assert.equal(last.output[3], 'hook.stream.final');
+    }
+    // Every node input is produced before it is consumed (the editor keeps the node list topological).
+    const avail = new Set<string>([...out.graph.input.map((i: any) => i.name), ...out.graph.initializer.map((i: any) => i.name), '']);
+    for (const n of out.graph.node) {
+      for (const i of n.input) assert.ok(avail.has(i), `${f}: ${n.name} uses ${i} before it is produced`);
+      for (const o of n.output) avail.add(o);
+    }
+  }
+});
+
+test('edited graphs are cached by the source hash and reused on the next load', async (t) => {
+  const p = sharedAsset(t, 'models/stories260K-onnx/onnx/model.onnx');
+  if (!p) return;
+  const cacheDir = mkdtempSync(join(tmpdir(), 'syco-hooked-'));
+  try {
+    const a = await prepareHookedGraph(p, CONFIG, cacheDir);
+    assert.equal(a.cached, false);
+    assert.equal(a.sourceHash, '6b431f10db27465bb591df26137c798e0623c4b8230446147d2b4318a40d969c');
+    assert.equal(a.path, join(cacheDir, `${a.sourceHash}-v${HOOK_EDIT_VERSION}`, 'model.onnx'));
+    const mtime = statSync(a.path).mtimeMs;
+    const b = await prepareHookedGraph(p, CONFIG, cacheDir);
+    assert.equal(b.cached, true);
+    assert.equal(b.path, a.path);
+    assert.equal(statSync(b.path).mtimeMs, mtime, 'the cached graph was rewritten');
+    assert.deepEqual(b.info, a.info);
+    const index = JSON.parse(readFileSync(join(cacheDir, 'sha-index.json'), 'utf8'));
+    assert.equal(Object.values(index).length, 1);
+  } finally {
+    rmSync(cacheDir, { recursive: true, force: true });
+  }
+});
+
+/** A tiny hand-built model: input_ids -> Gather(embedding) -> MatMul -> logits (no residual stream). */
+function noResidualModel(): Uint8Array {
+  const f32 = (n: number): Uint8Array => new Uint8Array(new Float32Array(n).fill(0.5).buffer);
+  const vi = (name: string, elem: number, dims: (number | string)[]): any => ({
+    name, type: { tensor_type: { elem_type: elem, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dim_value: d } : { dim_param: d })) } } },
+  });
+  const M = onnxType('ModelProto');
+  return M.encode(M.fromObject({
+    ir_version: 7, opset_import: [{ domain: '', version: 14 }],
+    graph: {
+      name: 'g',
+      node: [
+        { op_type: 'Gather', input: ['emb', 'input_ids'], output: ['e'], name: 'gather' },
+        { op_type: 'MatMul', input: ['e', 'w'], output: ['logits'], name: 'head' },
+      ],
+      initializer: [
+        { name: 'emb', dims: [8, 4], data_type: 1, raw_data: f32(32) },
+        { name: 'w', dims: [4, 8], data_type: 1, raw_data: f32(32) },
+      ],
+      input: [vi('input_ids', 7, ['b', 's'])],
+      output: [vi('logits', 1, ['b', 's', 8])],
+    },
+  })).finish();
+}
+
+test('a graph without a residual stream gives a clear error, never numbers', () => {
+  const bytes = noResidualModel();
+  assert.equal(scanFields(bytes).length, 3);
+  const ed = new OnnxGraphEditor(bytes);
+  assert.throws(() => findResidualStream(ed, { num_hidden_layers: 1, hidden_size: 4 }, 'tiny.onnx'),
+    (err: Error) => err instanceof UnsupportedGraphError && /tiny\.onnx: no residual Add \/ SkipLayerNormalization consumes the embedding output e/.test(err.message));
+  const noIds = new OnnxGraphEditor(bytes);
+  noIds.inputs[0].name = 'tokens';
+  assert.throws(() => findResidualStream(noIds, {}, 'tiny.onnx'), /no graph input named input_ids/);
+});
