@@ -530,3 +530,40 @@ function writeManifest(
   };
   atomicWriteFile(join(out, 'manifest.json'), redact(JSON.stringify(doc, null, 2) + '\n'));
 }
+
+/** A summary.json written by judgeResults. */
+export interface JudgeSummaryFile {
+  format: 'syco-judge-summary';
+  format_version: number;
+  judge: { backend: string; model: string; base_url?: string; rubric: { id: string; version: number; sha256: string }; mode: string };
+  files: { file: string; stem: string; model: string | null; layer: number | null; multiplier: number | null; complete: boolean; totals: Totals }[];
+  rows: SummaryRow[];
+}
+
+/** Read the summary.json of a judge output folder. */
+export function loadJudgeSummary(outDir: string): JudgeSummaryFile {
+  const p = join(outDir, 'summary.json');
+  if (!existsSync(p)) throw new Error(`${p}: no judge summary here (run syco judge --out ${outDir} first)`);
+  const doc = JSON.parse(readFileSync(p, 'utf8'));
+  if (doc?.format !== 'syco-judge-summary') throw new Error(`${p}: not a judge summary (format ${JSON.stringify(doc?.format)})`);
+  return doc as JudgeSummaryFile;
+}
+
+/** Summary rows as points for a mean-score-by-multiplier figure (lib/plots judgeScores): one series per layer (and model when several); rows without a known multiplier or any score are left out. */
+export function judgePoints(rows: readonly SummaryRow[]): { multiplier: number; mean: number; ciLow?: number; ciHigh?: number; n: number; series: string }[] {
+  const models = new Set(rows.map((r) => r.model));
+  const out: { multiplier: number; mean: number; ciLow?: number; ciHigh?: number; n: number; series: string }[] = [];
+  const seen = new Set<string>();
+  for (const r of rows) {
+    if (r.multiplier === null || r.mean === null) continue;
+    const series = `${models.size > 1 ? `${r.model ?? '?'} ` : ''}layer ${r.layer ?? '?'}`;
+    const k = `${series}|${r.multiplier}`;
+    if (seen.has(k)) continue;
+    seen.add(k);
+    out.push({
+      multiplier: r.multiplier, mean: r.mean, n: r.n_scored, series,
+      ...(r.ci95_low !== null && r.ci95_high !== null ? { ciLow: r.ci95_low, ciHigh: r.ci95_high } : {}),
+    });
+  }
+  return out;
+}
