@@ -6,7 +6,10 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, test } from 'node:test';
 import { plotlySource } from '../../lib/plots/html';
-import { launchTestBrowser } from '../plots/browser';
+import { type MiniDocument, launchTestBrowser } from '../plots/browser';
+
+/** The page's document inside page.evaluate callbacks (no DOM types in this project). */
+declare const document: MiniDocument;
 
 const PYTHON = '/usr/bin/python3';
 const RUNNER = 'scripts/run-notebooks.py';

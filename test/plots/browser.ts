@@ -74,3 +74,19 @@ export function parsePng(buf: Uint8Array): { width: number; height: number; bitD
   if (!ihdr || chunks[0] !== 'IHDR') throw new Error('PNG has no leading IHDR chunk');
   return { ...ihdr, chunks };
 }
+
+/** The few DOM members tests read inside page.evaluate (the project compiles without DOM types). */
+export interface MiniElement {
+  tagName: string;
+  namespaceURI: string | null;
+  textContent: string | null;
+  getAttribute(name: string): string | null;
+}
+
+/** The document as seen inside page.evaluate callbacks; declare it module-locally with `declare const document`. */
+export interface MiniDocument {
+  documentElement: MiniElement;
+  querySelector(selector: string): MiniElement | null;
+  querySelectorAll(selector: string): { length: number };
+  getElementsByTagName(name: string): { length: number };
+}

@@ -5,7 +5,10 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, test } from 'node:test';
 import { FigureRenderer, exportFigures, figurePage, layerScatter, plotlySource, probeAccuracyByLayer, steeringHeatmap, type Figure } from '../../lib/plots/index';
-import { launchTestBrowser, parsePng, type TestBrowser } from './browser';
+import { type MiniDocument, launchTestBrowser, parsePng, type TestBrowser } from './browser';
+
+/** The page's document inside page.evaluate callbacks (no DOM types in this project). */
+declare const document: MiniDocument;
 
 let dir: string;
 let browser: TestBrowser;

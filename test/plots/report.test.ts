@@ -6,7 +6,10 @@ import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
 import { confusionMatrix, plotlySource, probeAccuracyByLayer } from '../../lib/plots/index';
 import { buildReport, formatCell, markdownToHtml, tableHtml, writeReport } from '../../lib/report/index';
-import { launchTestBrowser } from './browser';
+import { type MiniDocument, launchTestBrowser } from './browser';
+
+/** The page's document inside page.evaluate callbacks (no DOM types in this project). */
+declare const document: MiniDocument;
 
 test('markdownToHtml: paragraphs, headings, lists, code, emphasis, links; raw HTML escaped', () => {
   const html = markdownToHtml(
