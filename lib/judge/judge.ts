@@ -458,14 +458,15 @@ export async function judgeResults(opts: JudgeOptions): Promise<JudgeReport> {
         outcome: parsed.ok ? 'ok' : 'invalid', ...(parsed.ok ? { scores: parsed.value } : { error: parsed.error }), final,
       });
       if (parsed.ok) {
-        finish('ok', Array.isArray(parsed.value) ? parsed.value : [parsed.value], attempt + 1);
+        const value = parsed.value as ArmScores | ArmScores[];
+        finish('ok', Array.isArray(value) ? value : [value], attempt + 1);
         return;
       }
       if (final) {
-        finish('parse_error', [], attempt + 1, parsed.error);
+        finish('parse_error', [], attempt + 1, parsed.error as string);
         return;
       }
-      messages = [...messages, { role: 'assistant', content: reply.text }, repairMessage(rubric, arms, parsed.error, index === 'all')];
+      messages = [...messages, { role: 'assistant', content: reply.text }, repairMessage(rubric, arms, parsed.error as string, index === 'all')];
     }
   };
 

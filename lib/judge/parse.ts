@@ -4,7 +4,7 @@ import { scoreField, type Arm } from './rubric';
 export type ArmScores = Partial<Record<Arm, number | null>>;
 
 /** Outcome of parsing one judge reply. */
-export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: string };
+export type ParseResult<T> = { ok: true; value: T; error?: undefined } | { ok: false; error: string; value?: undefined };
 
 const MAX_CANDIDATES = 200;
 
@@ -151,8 +151,8 @@ export function validateItemObject(value: unknown, arms: readonly Arm[], min: nu
     const f = scoreField(arm);
     if (!(f in obj)) return { ok: false, error: `missing field "${f}"` };
     const r = validateScore(obj[f], f, min, max);
-    if (!r.ok) return r;
-    out[arm] = r.value;
+    if (!r.ok) return { ok: false, error: r.error as string };
+    out[arm] = r.value as number | null;
   }
   return { ok: true, value: out };
 }
@@ -164,7 +164,7 @@ export function parseItemReply(reply: string, arms: readonly Arm[], min: number,
   let schemaError: string | undefined;
   for (const v of values) {
     const r = validateItemObject(v, arms, min, max);
-    if (r.ok) return r;
+    if (r.ok) return { ok: true, value: r.value as ArmScores };
     schemaError ??= r.error;
   }
   if (schemaError) return { ok: false, error: schemaError };
@@ -198,7 +198,7 @@ export function parseFileReply(reply: string, n: number, arms: readonly Arm[], m
     let bad: string | undefined;
     for (let i = 0; i < list.length && !bad; i++) {
       const r = validateItemObject(list[i], arms, min, max);
-      if (r.ok) out.push(r.value);
+      if (r.ok) out.push(r.value as ArmScores);
       else bad = `interaction ${i}: ${r.error}`;
     }
     if (!bad) return { ok: true, value: out };
