@@ -1,0 +1,18 @@
+// The geometry stage: PCA, t-SNE (exact / Barnes–Hut), UMAP, LLE, spectral embedding, quality measures and the
+// per-layer projection driver over an activation store.
+export * from './pca';
+export { tsne, conditionalP, jointPSparse, jointPDense, klGradExact, BhGradient } from './tsne';
+export type { TsneOptions, TsneResult, Csr } from './tsne';
+export { umap } from './umap';
+export type { UmapOptions, UmapResult } from './umap';
+export { lle, spectralEmbedding, barycenterWeights } from './manifold';
+export type { ManifoldOptions, ManifoldResult, EigenSolver } from './manifold';
+export { knn, pairwiseSqDist, rowSqNorms } from './knn';
+export type { KnnResult } from './knn';
+export { symEig, lobpcgSmallest } from './eigen';
+export type { SymOperator, LobpcgOptions, IterEig } from './eigen';
+export { trustworthiness, klDivergence, procrustesDisparity, distanceCorrelation } from './quality';
+export { reduceForEmbedding } from './reduce';
+export type { ReducedInput } from './reduce';
+export { embed, projectLayers, PROJECTION_METHODS } from './project';
+export type { ProjectionMethod, EmbedOptions, Embedding, ProjectLayersOptions, LayerProjection } from './project';

@@ -1,0 +1,94 @@
+import { UMAP } from 'umap-js';
+import type { Matrix } from '../util/matrix';
+import { Rng } from '../util/rng';
+import { knn } from './knn';
+import { reduceForEmbedding } from './reduce';
+
+/** Options of UMAP (umap-js underneath; defaults as umap-learn where umap-js exposes them). */
+export interface UmapOptions {
+  /** Output dimensions (default 2). */
+  dims?: number;
+  /** Neighbours per point including the point itself, as umap-learn (default 15). */
+  neighbors?: number;
+  /** Minimum distance between embedded points (default 0.1). */
+  minDist?: number;
+  /** Scale of embedded points (default 1). */
+  spread?: number;
+  /** Optimisation epochs (default: umap-js's choice by size: 500 up to 2,500 points … 200 above 10,000). */
+  epochs?: number;
+  /** PCA pre-reduction when the input has more columns (default 50; false = use the input as is). */
+  pcaDims?: number | false;
+  /** Seed of the PCA and of every random draw of the optimiser (default 0). */
+  seed?: number;
+}
+
+/** A UMAP embedding with the settings used. */
+export interface UmapResult {
+  embedding: Matrix;
+  neighbors: number;
+  epochs: number;
+  pcaDims: number | null;
+  timings: { reduce: number; knn: number; optimize: number };
+}
+
+/**
+ * UMAP embedding, deterministic for a seed: exact k-NN from our blocked GEMM search (in place of umap-js's
+ * approximate NN-descent, which dominates its run time), then umap-js's fuzzy simplicial set and layout
+ * optimisation driven by a seeded generator.
+ */
+export function umap(X: Matrix, opts: UmapOptions = {}): UmapResult {
+  const n = X.rows;
+  const dims = opts.dims ?? 2;
+  const k = opts.neighbors ?? 15;
+  const seed = opts.seed ?? 0;
+  if (!Number.isInteger(dims) || dims < 1) throw new Error(`umap: dims must be a positive integer, got ${dims}`);
+  if (!Number.isInteger(k) || k < 2 || k >= n) throw new Error(`umap: neighbors = ${k} must be an integer in [2, ${n - 1}] for ${n} points`);
+  for (let t = 0; t < X.data.length; t++) {
+    if (!Number.isFinite(X.data[t])) throw new Error(`umap: input has a non-finite value at row ${Math.floor(t / X.cols)}, column ${t % X.cols}`);
+  }
+  const t0 = performance.now();
+  const pcaDims = opts.pcaDims === undefined ? 50 : opts.pcaDims;
+  const red = reduceForEmbedding(X, pcaDims === false ? null : pcaDims, 0, seed);
+  const Xr = red.X;
+  const t1 = performance.now();
+  // umap-learn's k-NN lists include the point itself first (distance 0); distances are Euclidean
+  const nn = knn(Xr, k - 1);
+  const knnIndices: number[][] = [];
+  const knnDistances: number[][] = [];
+  for (let i = 0; i < n; i++) {
+    const idx = [i], dist = [0];
+    for (let a = 0; a < k - 1; a++) {
+      idx.push(nn.indices[i * (k - 1) + a]);
+      dist.push(Math.sqrt(nn.dist2[i * (k - 1) + a]));
+    }
+    knnIndices.push(idx);
+    knnDistances.push(dist);
+  }
+  const t2 = performance.now();
+  const rng = new Rng(seed);
+  const u = new UMAP({
+    nComponents: dims,
+    nNeighbors: k,
+    minDist: opts.minDist ?? 0.1,
+    spread: opts.spread ?? 1,
+    nEpochs: opts.epochs,
+    random: () => rng.next(),
+  });
+  u.setPrecomputedKNN(knnIndices, knnDistances);
+  // with k-NN given, umap-js reads X only for its size (and for transform(), which we do not expose)
+  const rows: number[][] = [];
+  for (let i = 0; i < n; i++) rows.push(Array.from(Xr.data.subarray(i * Xr.cols, (i + 1) * Xr.cols)));
+  const epochs = u.initializeFit(rows);
+  for (let e = 0; e < epochs; e++) u.step();
+  const emb = u.getEmbedding();
+  const out = new Float32Array(n * dims);
+  for (let i = 0; i < n; i++) for (let a = 0; a < dims; a++) out[i * dims + a] = emb[i][a];
+  const t3 = performance.now();
+  return {
+    embedding: { rows: n, cols: dims, data: out },
+    neighbors: k,
+    epochs,
+    pcaDims: red.reducedTo,
+    timings: { reduce: (t1 - t0) / 1000, knn: (t2 - t1) / 1000, optimize: (t3 - t2) / 1000 },
+  };
+}
