@@ -84,7 +84,7 @@ export function figureHtml(fig: Figure, opts: FigureHtmlOptions = {}): string {
     `(function(){var id=${scriptJson(id)};var fig=${scriptJson(spec)};var tries=0;` +
     `function draw(){var el=document.getElementById(id);if(!el)return;var P=window.Plotly;` +
     `if(P&&P.newPlot){P.newPlot(el,fig);return;}` +
-    `if(++tries>400){el.textContent='plotly.js did not load: this figure cannot be drawn.';return;}` +
+    `if(++tries>400){el.textContent='plotly.js is not loaded on this page, so this figure cannot be drawn: re-run the notebook from the top, or show it with {inlinePlotly: \\'always\\'}.';return;}` +
     `setTimeout(draw,25);}draw();})();`;
   return (
     (opts.includePlotly ? plotlyScriptTag() + '\n' : '') +

@@ -58,9 +58,13 @@ function checkPoints(p: LayerPoints, dims: number, what: string): { rows: number
   return shape;
 }
 
-function split(p: LayerPoints, dims: number): { pos: number[][]; neg: number[][]; posText: string[]; negText: string[] } {
+function columns(p: LayerPoints, dims: number): number[][] {
   const cols: number[][] = [];
   for (let j = 0; j < dims; j++) cols.push(coordsColumn(p.coords, j));
+  return cols;
+}
+
+function split(p: LayerPoints, dims: number, cols = columns(p, dims)): { pos: number[][]; neg: number[][]; posText: string[]; negText: string[] } {
   const pos: number[][] = cols.map(() => []);
   const neg: number[][] = cols.map(() => []);
   const posText: string[] = [];
@@ -73,8 +77,8 @@ function split(p: LayerPoints, dims: number): { pos: number[][]; neg: number[][]
   return { pos, neg, posText, negText };
 }
 
-function classTraces(p: LayerPoints, names: ClassNames, type: string, size: number): Trace[] {
-  const { pos, neg, posText, negText } = split(p, 2);
+function classTraces(p: LayerPoints, cols: number[][], names: ClassNames, type: string, size: number): Trace[] {
+  const { pos, neg, posText, negText } = split(p, 2, cols);
   const mk = (xy: number[][], text: string[], name: string, color: string): Trace => {
     const t: Trace = {
       type,
@@ -110,7 +114,8 @@ export function layerScatter(layers: LayerPoints[], opts: LayerScatterOptions = 
     if (seen.has(p.layer)) throw new Error(`layerScatter: layer ${p.layer} given twice`);
     seen.add(p.layer);
   }
-  const ranges = layers.map((p) => ({ x: paddedRange(coordsColumn(p.coords, 0)), y: paddedRange(coordsColumn(p.coords, 1)) }));
+  const cols = layers.map((p) => columns(p, 2));
+  const ranges = cols.map(([x, y]) => ({ x: paddedRange(x), y: paddedRange(y) }));
   if (opts.axes === 'shared') {
     const xs = ranges.flatMap((r) => r.x);
     const ys = ranges.flatMap((r) => r.y);
@@ -124,7 +129,7 @@ export function layerScatter(layers: LayerPoints[], opts: LayerScatterOptions = 
   });
   const frames: Frame[] = layers.map((p, k) => ({
     name: layerFrameName(p.layer),
-    data: classTraces(p, names, type, size),
+    data: classTraces(p, cols[k], names, type, size),
     traces: [0, 1],
     layout: frameLayout(k),
   }));
