@@ -26,6 +26,7 @@ Keys come only from the environment: OPENAI_API_KEY (openai), ANTHROPIC_API_KEY 
   --max-tokens <n>       reply tokens per interaction (default 256)
   --temperature <t>      sampling temperature (default 0)
   --json-mode            ask OpenAI-compatible servers for response_format json_object
+  --max-completion-tokens  send the limit as max_completion_tokens (newer OpenAI models) instead of max_tokens
   --retry-failed         re-request interactions recorded with a parse error
   --limit <n>            score at most n interactions per file
   --dtype <d>            ONNX dtype of the local model (default fp32)
@@ -53,6 +54,7 @@ export const command: Command = {
       'max-tokens': { type: 'string' },
       temperature: { type: 'string' },
       'json-mode': { type: 'boolean' },
+      'max-completion-tokens': { type: 'boolean' },
       'retry-failed': { type: 'boolean' },
       limit: { type: 'string' },
       dtype: { type: 'string' },
@@ -81,6 +83,7 @@ export const command: Command = {
       baseURL: values['base-url'],
       timeoutMs: numberFlag('judge', 'timeout', values.timeout, 60) * 1000,
       dtype: values.dtype,
+      maxTokensField: values['max-completion-tokens'] ? 'max_completion_tokens' : 'max_tokens',
     };
     const backend = await createBackend(spec);
     try {

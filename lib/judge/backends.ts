@@ -41,6 +41,8 @@ export interface BackendSpec {
   baseURL?: string;
   /** Per-request timeout in ms (hosted backends; default 60000). */
   timeoutMs?: number;
+  /** Token-limit field for OpenAI-compatible servers: max_tokens (default, widest support) or max_completion_tokens (newer OpenAI models). */
+  maxTokensField?: 'max_tokens' | 'max_completion_tokens';
   /** ONNX dtype for the local backend (default fp32). */
   dtype?: string;
   /** Where keys are read from (default process.env). */
@@ -95,7 +97,7 @@ export async function createOpenAIBackend(spec: Omit<BackendSpec, 'backend'>): P
           model,
           messages,
           temperature: opts.temperature,
-          max_tokens: opts.maxTokens,
+          ...(spec.maxTokensField === 'max_completion_tokens' ? { max_completion_tokens: opts.maxTokens } : { max_tokens: opts.maxTokens }),
           ...(opts.jsonMode ? { response_format: { type: 'json_object' as const } } : {}),
         });
         const choice = res.choices?.[0];

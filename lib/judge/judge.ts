@@ -2,7 +2,7 @@ import { appendFileSync, existsSync, readFileSync, truncateSync } from 'node:fs'
 import { join } from 'node:path';
 import { atomicWriteFile, ensureDir, sha256 } from '../util/fs';
 import { Progress } from '../util/progress';
-import type { ChatOptions, ChatReply, JudgeBackend } from './backends';
+import { createBackend, type BackendSpec, type ChatOptions, type ChatReply, type JudgeBackend } from './backends';
 import { parseFileReply, parseItemReply, type ArmScores } from './parse';
 import { loadResults, type ResultsFile } from './results';
 import { BackendRequestError, DEFAULT_RETRY, runPool, withRetry, type RetryPolicy } from './retry';
@@ -18,7 +18,8 @@ export interface JudgeOptions {
   results: string | ResultsFile[];
   /** Output folder. */
   out: string;
-  backend: JudgeBackend;
+  /** A backend, or a spec to build one (closed again at the end). */
+  backend: JudgeBackend | BackendSpec;
   /** Rubric name (study-0-5, caa-0-10), path, or a loaded rubric (default study-0-5). */
   rubric?: string | Rubric;
   /** 'item': one interaction per request (default); 'file': the study's whole-file prompt, one request per file. */
@@ -278,8 +279,17 @@ function scoreRecord(item: Interaction, index: number, key: string, status: Scor
 
 /** Score every interaction of every results file with an LLM judge; resumable, writes scores, raw replies, totals and a summary. */
 export async function judgeResults(opts: JudgeOptions): Promise<JudgeReport> {
+  if (typeof (opts.backend as JudgeBackend).chat === 'function') return judgeWith(opts, opts.backend as JudgeBackend);
+  const backend = await createBackend(opts.backend as BackendSpec);
+  try {
+    return await judgeWith(opts, backend);
+  } finally {
+    await backend.close?.();
+  }
+}
+
+async function judgeWith(opts: JudgeOptions, backend: JudgeBackend): Promise<JudgeReport> {
   const rubric = typeof opts.rubric === 'object' ? opts.rubric : loadRubric(opts.rubric);
-  const backend = opts.backend;
   const mode = opts.mode ?? 'item';
   const repairAttempts = opts.repairAttempts ?? 1;
   const maxTokens = opts.maxTokens ?? 256;

@@ -50,12 +50,12 @@ function walkJson(dir: string): string[] {
     const p = join(dir, name);
     const st = statSync(p);
     if (st.isDirectory()) out.push(...walkJson(p));
-    else if (name.endsWith('.json') && name !== 'manifest.json' && /results/i.test(name)) out.push(p);
+    else if (name.endsWith('.json') && name !== 'manifest.json' && /results/i.test(name) && !/\.scores\.json$|^summary\.json$/.test(name)) out.push(p);
   }
   return out;
 }
 
-/** The results files under a path: the file itself, or every *results*.json below a folder (manifest.json excluded), sorted. */
+/** The results files under a path: the file itself, or every *results*.json below a folder (manifest.json and judge outputs *.scores.json excluded), sorted. */
 export function findResultsFiles(fileOrDir: string): { root: string; files: string[] } {
   const p = resolve(fileOrDir);
   if (!existsSync(p)) throw new Error(`--results ${fileOrDir}: no such file or folder`);

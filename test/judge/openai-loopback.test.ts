@@ -179,3 +179,22 @@ test('a rejected key stops the run with one clear error; nothing is lost', async
   assert.equal(doc.totals.n_pending, 6);
   await assert.rejects(createOpenAIBackend({ model: 'm', env: {} }), /OPENAI_API_KEY is not set/);
 });
+
+test('json mode and max_completion_tokens reach the server; a spec builds (and closes) the backend itself', async (t) => {
+  process.env.OPENAI_API_KEY = KEY;
+  t.after(() => { delete process.env.OPENAI_API_KEY; });
+  const server = await startLoopback('openai', (req): Action => ({ reply: fakeReply(req.item, false) }));
+  t.after(() => server.close());
+  const root = mkdtempSync(join(tmpdir(), 'judge-spec-'));
+  writeResultsDir(join(root, 'results'), [3], 1);
+  const report = await judgeResults({
+    results: join(root, 'results'), out: join(root, 'out'), quiet: true, jsonMode: true, maxTokens: 77,
+    backend: { backend: 'openai', model: 'spec-model', baseURL: server.url, maxTokensField: 'max_completion_tokens' },
+  });
+  const body = server.requests[0].body;
+  assert.deepEqual(body.response_format, { type: 'json_object' });
+  assert.equal(body.max_completion_tokens, 77);
+  assert.equal(body.max_tokens, undefined);
+  assert.equal(body.model, 'spec-model');
+  assert.equal(report.files[0].totals.n_scored, 1);
+});
