@@ -15,7 +15,7 @@ export interface LayerPoints {
 
 /** Options of the per-layer scatter. */
 export interface LayerScatterOptions {
-  /** Name of the projection, used in titles and axis names (default 'PCA'). */
+  /** Name of the projection, used in titles and axis names (default 'PCA'; ids like 'tsne' become 't-SNE'). */
   method?: string;
   /** Figure title; the current layer is appended (default "<method> of residual-stream activations"). */
   title?: string;
@@ -33,6 +33,13 @@ export interface LayerScatterOptions {
   axes?: 'per-layer' | 'shared';
   /** Use WebGL traces (scattergl) for many thousands of points. */
   webgl?: boolean;
+}
+
+const METHOD_LABELS: Record<string, string> = { pca: 'PCA', tsne: 't-SNE', umap: 'UMAP', lle: 'LLE', spectral: 'Spectral embedding' };
+
+/** Reader-facing name of a projection method id ('tsne' -> 't-SNE'); other names are returned as given. */
+export function methodLabel(method: string): string {
+  return METHOD_LABELS[method.toLowerCase()] ?? method;
 }
 
 /** Name of the animation frame of one layer. */
@@ -101,7 +108,7 @@ function classTraces(p: LayerPoints, cols: number[][], names: ClassNames, type: 
  */
 export function layerScatter(layers: LayerPoints[], opts: LayerScatterOptions = {}): Figure {
   if (!layers.length) throw new Error('layerScatter: no layers given');
-  const method = opts.method ?? 'PCA';
+  const method = methodLabel(opts.method ?? 'PCA');
   const names: ClassNames = { ...DEFAULT_CLASS_NAMES, ...opts.classNames };
   const baseTitle = opts.title ?? `${method} of residual-stream activations`;
   const [xTitle, yTitle] = opts.axisTitles ?? [`${method} 1`, `${method} 2`];
@@ -188,7 +195,7 @@ export interface Points3d {
 
 /** Options of the 3-D scatter. */
 export interface Scatter3dOptions {
-  /** Name of the projection (default 'UMAP'). */
+  /** Name of the projection (default 'UMAP'; ids like 'tsne' become 't-SNE'). */
   method?: string;
   /** Figure title (default "3-D <method> of residual-stream activations[, layer L]"). */
   title?: string;
@@ -202,7 +209,7 @@ export interface Scatter3dOptions {
 
 /** Interactive 3-D scatter of sycophantic vs non-sycophantic points (the study's plotly UMAP figure). */
 export function scatter3d(points: Points3d, opts: Scatter3dOptions = {}): Figure {
-  const method = opts.method ?? 'UMAP';
+  const method = methodLabel(opts.method ?? 'UMAP');
   const names: ClassNames = { ...DEFAULT_CLASS_NAMES, ...opts.classNames };
   const layer = points.layer ?? -1;
   checkPoints({ layer, coords: points.coords, labels: points.labels, text: points.text }, 3, 'scatter3d');

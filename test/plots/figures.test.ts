@@ -60,7 +60,7 @@ test('layerScatter: one frame per layer, points split by label, slider and play 
 });
 
 test('layerScatter: float32 coordinates are written in their shortest exact form, single layer has no slider', () => {
-  const fig = layerScatter([{ layer: 0, coords: matrix(2, 2, new Float32Array([0.1, 0.2, 0.3, 0.4])), labels: [1, 0] }], { method: 'PCA', axes: 'shared' });
+  const fig = layerScatter([{ layer: 0, coords: matrix(2, 2, new Float32Array([0.1, 0.2, 0.3, 0.4])), labels: [1, 0] }], { method: 'pca', axes: 'shared' });
   assert.deepEqual(fig.data[0].x, [0.1]);
   assert.deepEqual(fig.data[1].y, [0.4]);
   assert.equal(JSON.stringify(fig.data[0]).includes('0.10000000149'), false);
@@ -69,6 +69,7 @@ test('layerScatter: float32 coordinates are written in their shortest exact form
   assert.equal(fig.frames, undefined);
   assert.equal(fig.layout.sliders, undefined);
   assert.equal(axisTitle(fig, 'xaxis'), 'PCA 1');
+  assert.equal(axisTitle(layerScatter([{ layer: 0, coords: [[0, 1]], labels: [1] }], { method: 'spectral' }), 'yaxis'), 'Spectral embedding 2');
 });
 
 test('layerScatter: bad input names the layer at fault', () => {
@@ -216,4 +217,20 @@ test('judgeScores: one line per series with CI error bars, y range covers the ru
 test('describeFigure: text summary for use outside notebooks', () => {
   const fig = probeAccuracyByLayer([{ probe: 'logistic', layer: 0, test: 0.5 }]);
   assert.equal(describeFigure(fig), '[figure] Linear-probe accuracy by layer — Solid: held-out split · dashed: training split: 1 trace — logistic — held-out (1)');
+});
+
+test('layerScatter: shared axes use one padded range for every frame', () => {
+  const fig = layerScatter(
+    [
+      { layer: 0, coords: [[0, 0], [1, 1]], labels: [1, 0] },
+      { layer: 1, coords: [[-3, 2], [5, 4]], labels: [0, 1] },
+    ],
+    { axes: 'shared' },
+  );
+  // layer 0: x [0,1] -> [-0.05, 1.05]; layer 1: x [-3,5] -> [-3.4, 5.4]; shared = [-3.4, 5.4]
+  const xr = fig.frames!.map((f) => (f.layout!.xaxis as Layout).range as number[]);
+  assert.deepEqual(xr[0], xr[1]);
+  assert.ok(Math.abs(xr[0][0] + 3.4) < 1e-12 && Math.abs(xr[0][1] - 5.4) < 1e-12, String(xr[0]));
+  const yr = (fig.frames![0].layout!.yaxis as Layout).range as number[];
+  assert.ok(Math.abs(yr[0] + 0.05) < 1e-12 && Math.abs(yr[1] - 4.2) < 1e-12, String(yr));
 });
