@@ -227,10 +227,10 @@ test('layerScatter: shared axes use one padded range for every frame', () => {
     ],
     { axes: 'shared' },
   );
-  // layer 0: x [0,1] -> [-0.05, 1.05]; layer 1: x [-3,5] -> [-3.4, 5.4]; shared = [-3.4, 5.4]
+  // x: layer 0 [0,1] -> [-0.05, 1.05], layer 1 [-3,5] -> [-3.4, 5.4]; y: [0,1] -> [-0.05, 1.05], [2,4] -> [1.9, 4.1]
   const xr = fig.frames!.map((f) => (f.layout!.xaxis as Layout).range as number[]);
   assert.deepEqual(xr[0], xr[1]);
   assert.ok(Math.abs(xr[0][0] + 3.4) < 1e-12 && Math.abs(xr[0][1] - 5.4) < 1e-12, String(xr[0]));
   const yr = (fig.frames![0].layout!.yaxis as Layout).range as number[];
-  assert.ok(Math.abs(yr[0] + 0.05) < 1e-12 && Math.abs(yr[1] - 4.2) < 1e-12, String(yr));
+  assert.ok(Math.abs(yr[0] + 0.05) < 1e-12 && Math.abs(yr[1] - 4.1) < 1e-12, String(yr));
 });
