@@ -69,6 +69,8 @@ export function toRequestError(err: unknown): unknown {
     return new BackendRequestError(`request timed out: ${err.message}`, 'timeout');
   }
   if (name === 'APIConnectionError') return new BackendRequestError(`connection error: ${err.message}`, 'connection');
+  // A 200 whose body is not JSON (a truncated reply, a proxy's HTML page): worth another try.
+  if (err instanceof SyntaxError) return new BackendRequestError(`invalid response body: ${err.message}`, 'server');
   const e = err as Error & { status?: unknown; headers?: unknown };
   if (typeof e.status === 'number') {
     return new BackendRequestError(err.message || `HTTP ${e.status}`, kindOfStatus(e.status), e.status, retryAfterMs(e.headers));

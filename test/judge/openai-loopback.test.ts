@@ -198,3 +198,24 @@ test('json mode and max_completion_tokens reach the server; a spec builds (and c
   assert.equal(body.model, 'spec-model');
   assert.equal(report.files[0].totals.n_scored, 1);
 });
+
+test('a 200 response with a torn or non-JSON body is retried like a 5xx', async (t) => {
+  process.env.OPENAI_API_KEY = KEY;
+  t.after(() => { delete process.env.OPENAI_API_KEY; });
+  const server = await startLoopback('openai', (req): Action =>
+    req.n === 0 ? { raw: '{"id": "chatcmpl-0", "choices": [' } : req.n === 1 ? { raw: '<html>bad gateway</html>' } : { reply: fakeReply(req.item, false) });
+  t.after(() => server.close());
+  const root = mkdtempSync(join(tmpdir(), 'judge-torn-'));
+  writeResultsDir(join(root, 'results'), [3], 1);
+  const slept: number[] = [];
+  const backend = await createOpenAIBackend({ model: 'm', baseURL: server.url, timeoutMs: 2000 });
+  const report = await judgeResults({
+    results: join(root, 'results'), out: join(root, 'out'), backend, quiet: true,
+    retry: { baseDelayMs: 10, random: () => 0.5, sleep: async (ms) => { slept.push(ms); } },
+  });
+  assert.equal(server.requests.length, 3);
+  assert.deepEqual(slept, [8, 15]);
+  assert.equal(report.files[0].totals.total_answer_plus_score, 0);
+  assert.equal(report.files[0].totals.total_answer_minus_score, 5);
+  assert.equal(report.files[0].totals.n_scored, 1);
+});
