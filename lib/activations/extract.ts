@@ -77,6 +77,8 @@ export interface ExtractSummary {
   files: string[];
   seconds: number;
   pairsPerSec: number;
+  /** Seconds of this call spent in forward passes, in writing rows, and in committing (fsync + manifest). */
+  timings: { forwardSec: number; writeSec: number; commitSec: number };
 }
 
 const HOOKS: readonly HookName[] = ['resid', 'mlp', 'attn'];
@@ -322,12 +324,16 @@ export async function extractActivations(opts: ExtractOptions): Promise<ExtractS
     const progress = new Progress({ label: 'extract', total: N, initial: startDone, stream: opts.progressStream, quiet: opts.quiet });
     const tRun = Date.now();
     let done = startDone;
+    const timings = { forwardSec: 0, writeSec: 0, commitSec: 0 };
     for (let start = startDone; start < N; start += pairsPerBatch) {
       const end = Math.min(N, start + pairsPerBatch);
       const n = end - start;
       const batch = pairs.slice(start, end);
       const texts = [...batch.map((p) => p.sycophantic), ...batch.map((p) => p.non_sycophantic)];
+      let tick = performance.now();
       const res = await model.run(texts, { hooks, layers, positions: [position] });
+      timings.forwardSec += (performance.now() - tick) / 1000;
+      tick = performance.now();
       for (const h of hooks) {
         for (const l of layers) {
           const m = res.captures.get(`${h}.${l}`);
@@ -339,6 +345,8 @@ export async function extractActivations(opts: ExtractOptions): Promise<ExtractS
           writers.get(activationFileName(h, l, 'neg'))!.writeRows(start, m, n, n);
         }
       }
+      timings.writeSec += (performance.now() - tick) / 1000;
+      tick = performance.now();
       // Commit: rows reach the disk first, then the progress record that covers them.
       for (const w of writers.values()) w.sync();
       done = end;
@@ -348,6 +356,7 @@ export async function extractActivations(opts: ExtractOptions): Promise<ExtractS
         manifest.finished = new Date().toISOString();
       }
       atomicWriteJson(manifestPath, manifest);
+      timings.commitSec += (performance.now() - tick) / 1000;
       progress.tick(n);
       if (opts.onProgress) {
         const elapsedSec = (Date.now() - tRun) / 1000;
@@ -366,6 +375,7 @@ export async function extractActivations(opts: ExtractOptions): Promise<ExtractS
       outDir, pairs: N, done, skipped: startDone, computed: done - startDone, resumed, complete: done === N,
       hooks, layers, position, hiddenSize: H, files, seconds,
       pairsPerSec: runSec > 0 ? (done - startDone) / runSec : 0,
+      timings,
     };
   } finally {
     for (const w of writers.values()) w.close();

@@ -130,6 +130,9 @@ export const command: Command = {
         files: s.files.length,
         seconds: Number(s.seconds.toFixed(3)),
         pairs_per_s: Number(s.pairsPerSec.toFixed(2)),
+        forward_s: Number(s.timings.forwardSec.toFixed(3)),
+        write_s: Number(s.timings.writeSec.toFixed(3)),
+        commit_s: Number(s.timings.commitSec.toFixed(3)),
         peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
       };
       process.stdout.write(JSON.stringify(summary) + '\n');
