@@ -1,0 +1,30 @@
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { test } from 'node:test';
+import { inTslabKernel, notebookDisplay, probeAccuracyByLayer, show } from '../../lib/plots/index';
+
+test('show outside a tslab kernel prints a one-line summary and never loads tslab', () => {
+  assert.equal(inTslabKernel(), false);
+  assert.equal(notebookDisplay(), null);
+  const tslabLoaded = () => Object.keys(createRequire(import.meta.url).cache).some((k) => /[\\/]tslab[\\/]dist[\\/]public\.js$/.test(k));
+  const fig = probeAccuracyByLayer([{ probe: 'logistic', layer: 0, test: 0.5 }], { subtitle: 'toy' });
+  const written: string[] = [];
+  const write = process.stdout.write;
+  const quiet = process.env.SYCO_QUIET;
+  delete process.env.SYCO_QUIET;
+  process.stdout.write = ((s: string) => {
+    written.push(String(s));
+    return true;
+  }) as typeof process.stdout.write;
+  try {
+    show(fig);
+    process.env.SYCO_QUIET = '1';
+    show(fig);
+  } finally {
+    process.stdout.write = write;
+    if (quiet === undefined) delete process.env.SYCO_QUIET;
+    else process.env.SYCO_QUIET = quiet;
+  }
+  assert.deepEqual(written, ['[figure] Linear-probe accuracy by layer — toy: 1 trace — logistic — held-out (1)\n']);
+  assert.equal(tslabLoaded(), false);
+});
