@@ -302,6 +302,8 @@ export async function extractActivations(opts: ExtractOptions): Promise<ExtractS
   const release = acquireLock(outDir);
   const writers = new Map<string, PreallocatedNpy>();
   try {
+    // Temporary files of an atomic write cut short by a crash; we hold the lock, so nobody else is writing them.
+    for (const f of readdirSync(outDir)) if (f.includes('.tmp-')) unlinkSync(join(outDir, f));
     if (!resumed) atomicWriteJson(manifestPath, manifest);
     const startDone = manifest.complete ? N : manifest.counts.done;
     if (!Number.isInteger(startDone) || startDone < 0 || startDone > N) throw new Error(`${manifestPath}: counts.done = ${startDone} is not in [0, ${N}]`);
@@ -321,6 +323,10 @@ export async function extractActivations(opts: ExtractOptions): Promise<ExtractS
       }
     }
 
+    if (resumed && startDone < N && manifest.batch_size !== undefined && manifest.batch_size !== batchSize && !opts.quiet) {
+      (opts.progressStream ?? process.stderr).write(`extract: note: resuming with batch size ${batchSize}, the run started with ${String(manifest.batch_size)}; ` +
+        'rows from here on may differ in the last bits from an uninterrupted run (padding changes the summation order)\n');
+    }
     const progress = new Progress({ label: 'extract', total: N, initial: startDone, stream: opts.progressStream, quiet: opts.quiet });
     const tRun = Date.now();
     let done = startDone;
@@ -331,7 +337,14 @@ export async function extractActivations(opts: ExtractOptions): Promise<ExtractS
       const batch = pairs.slice(start, end);
       const texts = [...batch.map((p) => p.sycophantic), ...batch.map((p) => p.non_sycophantic)];
       let tick = performance.now();
-      const res = await model.run(texts, { hooks, layers, positions: [position] });
+      let res: Awaited<ReturnType<HookedModel['run']>>;
+      try {
+        res = await model.run(texts, { hooks, layers, positions: [position] });
+      } catch (err) {
+        const ids = batch.map((p) => p.id);
+        throw new Error(`extract: forward pass failed for pairs ${start}-${end - 1} (${ids.slice(0, 4).join(', ')}${ids.length > 4 ? ', …' : ''}) ` +
+          `of ${source}: ${(err as Error).message}`);
+      }
       timings.forwardSec += (performance.now() - tick) / 1000;
       tick = performance.now();
       for (const h of hooks) {

@@ -97,7 +97,7 @@ test('a crash mid-run leaves a readable partial run; resume computes only the re
 
   const dir = tmp('crash');
   // 7 pairs, 2 per batch: calls 0 and 1 commit pairs 0-3, call 2 "crashes".
-  await assert.rejects(extractActivations(base(dir, new FakeModel({ failOnCall: 2 }))), /simulated crash/);
+  await assert.rejects(extractActivations(base(dir, new FakeModel({ failOnCall: 2 }))), /forward pass failed for pairs 4-5 \(p4, p5\) of in-memory: simulated crash/);
   const partial = openActivationStore(dir);
   assert.equal(partial.complete, false);
   assert.equal(partial.pairs, 4);
@@ -126,6 +126,7 @@ test('a crash mid-run leaves a readable partial run; resume computes only the re
   assert.deepEqual(resumer.textsRun.sort(), [4, 5, 6].flatMap((i) => [p[i].sycophantic, p[i].non_sycophantic]).sort(), 'only pairs 4-6 recomputed');
   assert.deepEqual(arrays(dir), arrays(ref));
   assert.deepEqual(stableManifest(dir), stableManifest(ref));
+  assert.deepEqual(readdirSync(dir).filter((f) => !f.endsWith('.npy')), ['manifest.json'], 'stray temporary file and lock removed');
 
   // Re-running a complete run computes nothing and changes nothing.
   const again = new FakeModel();
@@ -254,4 +255,20 @@ test('numpy loads the arrays directly: shape, dtype <f4, C order, same values', 
     assert.deepEqual(got[f].slice(0, 3), ['<f4', [7, 5], true]);
     assert.ok(Math.abs(got[f][3] - sum) < 1e-9, `${f}: numpy sum ${got[f][3]} vs ${sum}`);
   }
+});
+
+test('resuming with another batch size continues the run and says that low bits may differ', async (t) => {
+  const dir = tmp('rebatch');
+  await assert.rejects(extractActivations(base(dir, new FakeModel({ failOnCall: 1 }))), /simulated crash/);
+  const quietEnv = process.env.SYCO_QUIET;
+  delete process.env.SYCO_QUIET;
+  t.after(() => { if (quietEnv !== undefined) process.env.SYCO_QUIET = quietEnv; });
+  const lines: string[] = [];
+  const s = await extractActivations(base(dir, undefined, { batchSize: 6, quiet: false, progressStream: { write: (x: string) => lines.push(x) } }));
+  assert.equal(s.skipped, 2);
+  assert.equal(s.computed, 5);
+  assert.match(lines.join(''), /resuming with batch size 6, the run started with 4/);
+  const ref = tmp('rebatch-ref');
+  await extractActivations(base(ref));
+  assert.deepEqual(arrays(dir), arrays(ref), 'the fake model is batch-independent, so the files still match');
 });
