@@ -45,7 +45,7 @@ export function notebookDisplay(): HtmlDisplay | null {
   return tslabDisplay;
 }
 
-/** Options of `show`. */
+/** Options of `showFigure`. */
 export interface ShowOptions {
   /** Inline plotly.js: 'once' per kernel session (default), 'always', or 'never' (the page already has it). */
   inlinePlotly?: 'once' | 'always' | 'never';
@@ -58,9 +58,9 @@ let plotlySent = false;
 /**
  * Show a figure: inline interactive HTML in a tslab notebook (plotly.js inlined with the first figure of the
  * session); elsewhere print a one-line text summary (unless SYCO_QUIET is set). Returns nothing, so a notebook cell
- * ending in `show(fig)` prints no echo.
+ * ending in `showFigure(fig)` prints no echo.
  */
-export function show(fig: Figure, opts: ShowOptions = {}): void {
+export function showFigure(fig: Figure, opts: ShowOptions = {}): void {
   const d = notebookDisplay();
   if (d) {
     const mode = opts.inlinePlotly ?? 'once';
@@ -78,7 +78,7 @@ export function show(fig: Figure, opts: ShowOptions = {}): void {
   if (!process.env.SYCO_QUIET) process.stdout.write(text + '\n');
 }
 
-/** Forget that plotly.js was sent, so the next `show` inlines it again (e.g. after clearing all outputs). */
+/** Forget that plotly.js was sent, so the next `showFigure` inlines it again (e.g. after clearing all outputs). */
 export function resetNotebookPlotly(): void {
   plotlySent = false;
 }

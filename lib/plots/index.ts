@@ -6,5 +6,5 @@ export { probeAccuracyByLayer, confusionMatrix, type ProbeAccuracy, type ProbeAc
 export { mlpActivationBars, cosineHeatmap, cosineMatrix, type MlpLayerStat, type MlpSeries, type MlpBarsOptions, type CosineInput, type CosineOptions } from './layers';
 export { steeringHeatmap, judgeScores, type SteeringCell, type SteeringHeatmapOptions, type JudgeScorePoint, type JudgeScoresOptions } from './steering';
 export { plotlySource, plotlyPath, figureHtml, figurePage, figureTitle, describeFigure, escapeHtml, scriptJson, plotlyScriptTag, type FigureHtmlOptions } from './html';
-export { show, notebookDisplay, inTslabKernel, resetNotebookPlotly, type ShowOptions, type HtmlDisplay } from './display';
+export { showFigure, notebookDisplay, inTslabKernel, resetNotebookPlotly, type ShowOptions, type HtmlDisplay } from './display';
 export { FigureRenderer, exportFigures, exportFigure, writeFigureHtml, chromiumPath, CHROMIUM_ARGS, type ExportOptions, type ExportFormat, type ImageFormat, type ImageOptions, type NamedFigure, type ExportedFigure } from './export';

@@ -56,7 +56,7 @@ export interface ReportSpec {
 }
 
 /** Format one table cell: integers as is, other numbers to `digits` significant digits, null as empty. */
-export function formatCell(v: string | number | boolean | null | undefined, digits = 4): string {
+export function formatReportCell(v: string | number | boolean | null | undefined, digits = 4): string {
   if (v === null || v === undefined) return '';
   if (typeof v === 'number') {
     if (Number.isNaN(v)) return 'NaN';
@@ -74,7 +74,7 @@ export function tableHtml(t: TableData): string {
   }
   const head = t.columns.map((c) => `<th>${escapeHtml(c)}</th>`).join('');
   const body = t.rows
-    .map((r) => `<tr>${r.map((v) => `<td${typeof v === 'number' ? ' class="num"' : ''}>${escapeHtml(formatCell(v, digits))}</td>`).join('')}</tr>`)
+    .map((r) => `<tr>${r.map((v) => `<td${typeof v === 'number' ? ' class="num"' : ''}>${escapeHtml(formatReportCell(v, digits))}</td>`).join('')}</tr>`)
     .join('\n');
   const caption = t.caption ? `<caption>${escapeHtml(t.caption)}</caption>` : '';
   return `<table>${caption}<thead><tr>${head}</tr></thead>\n<tbody>\n${body}\n</tbody></table>`;

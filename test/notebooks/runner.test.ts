@@ -48,7 +48,7 @@ test('runner executes a good notebook on the repo kernel; figures display inline
   const nb = JSON.parse(readFileSync(join(out, 'good.ipynb'), 'utf8')) as { cells: { outputs?: Output[] }[] };
   const outputs = nb.cells.flatMap((c) => c.outputs ?? []);
   const streams = outputs.filter((o) => o.output_type === 'stream').map((o) => join1(o.text)).join('');
-  assert.equal(streams, 'report <p><strong>x</strong></p>\ncosine 0.96\nawaited 42\n'); // cos((3,4),(4,3)) = 24/25; show() echoes nothing
+  assert.equal(streams, 'report <p><strong>x</strong></p>\ncosine 0.96\nawaited 42\n'); // cos((3,4),(4,3)) = 24/25; showFigure() echoes nothing
   const htmls = outputs.filter((o) => o.output_type === 'display_data').map((o) => join1(o.data?.['text/html']));
   assert.equal(htmls.length, 2);
   const marker = plotlySource().slice(0, 200);

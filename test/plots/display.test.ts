@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { test } from 'node:test';
-import { inTslabKernel, notebookDisplay, probeAccuracyByLayer, show } from '../../lib/plots/index';
+import { inTslabKernel, notebookDisplay, probeAccuracyByLayer, showFigure } from '../../lib/plots/index';
 
-test('show outside a tslab kernel prints a one-line summary and never loads tslab', () => {
+test('showFigure outside a tslab kernel prints a one-line summary and never loads tslab', () => {
   assert.equal(inTslabKernel(), false);
   assert.equal(notebookDisplay(), null);
   const tslabLoaded = () => Object.keys(createRequire(import.meta.url).cache).some((k) => /[\\/]tslab[\\/]dist[\\/]public\.js$/.test(k));
@@ -17,9 +17,9 @@ test('show outside a tslab kernel prints a one-line summary and never loads tsla
     return true;
   }) as typeof process.stdout.write;
   try {
-    show(fig);
+    showFigure(fig);
     process.env.SYCO_QUIET = '1';
-    show(fig);
+    showFigure(fig);
   } finally {
     process.stdout.write = write;
     if (quiet === undefined) delete process.env.SYCO_QUIET;

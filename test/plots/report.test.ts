@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
 import { confusionMatrix, plotlySource, probeAccuracyByLayer } from '../../lib/plots/index';
-import { buildReport, formatCell, markdownToHtml, tableHtml, writeReport } from '../../lib/report/index';
+import { buildReport, formatReportCell, markdownToHtml, tableHtml, writeReport } from '../../lib/report/index';
 import { type MiniDocument, launchTestBrowser } from './browser';
 
 /** The page's document inside page.evaluate callbacks (no DOM types in this project). */
@@ -43,11 +43,11 @@ test('markdownToHtml: paragraphs, headings, lists, code, emphasis, links; raw HT
   assert.equal(markdownToHtml('snake_case_name stays'), '<p>snake_case_name stays</p>');
 });
 
-test('tableHtml and formatCell: numbers to 4 significant digits, right-aligned; bad rows named', () => {
-  assert.equal(formatCell(0.812345), '0.8123');
-  assert.equal(formatCell(120), '120');
-  assert.equal(formatCell(null), '');
-  assert.equal(formatCell(1e-7), '1e-7');
+test('tableHtml and formatReportCell: numbers to 4 significant digits, right-aligned; bad rows named', () => {
+  assert.equal(formatReportCell(0.812345), '0.8123');
+  assert.equal(formatReportCell(120), '120');
+  assert.equal(formatReportCell(null), '');
+  assert.equal(formatReportCell(1e-7), '1e-7');
   assert.equal(
     tableHtml({ columns: ['layer', 'accuracy'], rows: [[13, 0.75], [14, null]], caption: 'A & B' }),
     '<table><caption>A &amp; B</caption><thead><tr><th>layer</th><th>accuracy</th></tr></thead>\n<tbody>\n' +
