@@ -1,6 +1,6 @@
 import * as ort from 'onnxruntime-node';
-import { existsSync, readFileSync, statSync, symlinkSync, mkdirSync, lstatSync, unlinkSync, readlinkSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { existsSync, readFileSync, statSync, mkdirSync, unlinkSync, linkSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { Matrix } from '../util/matrix';
 import { atomicWriteJson, fileSha256, projectRoot } from '../util/fs';
 import { Rng } from '../util/rng';
@@ -41,7 +41,7 @@ export async function cachedFileSha256(path: string, cacheDir: string): Promise<
 
 /** Result of preparing the hooked graph of an ONNX file. */
 export interface PreparedGraph {
-  /** Path of the edited model (load it by path; external data files sit beside it as links). */
+  /** Path of the edited model (load it by path: external data files resolve beside it). */
   path: string;
   info: HookedGraphInfo;
   sourceHash: string;
@@ -50,9 +50,11 @@ export interface PreparedGraph {
 }
 
 /**
- * Edit an ONNX file into its hooked form, or reuse the cached edit: cached under <cacheDir>/<sha256>-v<version>/
- * (model.onnx + hooks.json), keyed by the source file's hash. Weights are never re-encoded (raw byte splice), and
- * external data files are linked beside the edited graph.
+ * Edit an ONNX file into its hooked form, or reuse the cached edit, keyed by the source file's SHA-256 under
+ * <cacheDir>/<sha256>-v<version>/ (model.onnx + hooks.json). Weights are never re-encoded (raw byte splice). For
+ * external-data models the edited graph is written next to the .onnx_data (ONNX Runtime refuses data outside the
+ * model's folder, links included) as <name>.hooked-<sha16>-v<version>.onnx; when that folder is read-only, the data
+ * files are hard-linked into the cache folder instead.
  */
 export async function prepareHookedGraph(
   source: string,
@@ -62,14 +64,15 @@ export async function prepareHookedGraph(
 ): Promise<PreparedGraph> {
   const sourceHash = await cachedFileSha256(source, cacheDir);
   const dir = join(cacheDir, `${sourceHash}-v${HOOK_EDIT_VERSION}`);
-  const path = join(dir, 'model.onnx');
   const infoPath = join(dir, 'hooks.json');
-  if (existsSync(path) && existsSync(infoPath)) {
-    const info = JSON.parse(readFileSync(infoPath, 'utf8')) as HookedGraphInfo;
-    if (info.version === HOOK_EDIT_VERSION) {
-      if (ensureExternal) for (const f of info.externalData) await ensureExternal(f);
-      linkExternalData(source, dir, info.externalData);
-      return { path, info, sourceHash, cached: true };
+  if (existsSync(infoPath)) {
+    const meta = JSON.parse(readFileSync(infoPath, 'utf8')) as HookedGraphInfo & { graphPath?: string };
+    if (meta.version === HOOK_EDIT_VERSION && meta.graphPath && existsSync(meta.graphPath)) {
+      if (ensureExternal) for (const f of meta.externalData) await ensureExternal(f);
+      if (meta.externalData.every((f) => existsSync(resolve(dirname(meta.graphPath!), f)))) {
+        const { graphPath, ...info } = meta;
+        return { path: graphPath, info, sourceHash, cached: true };
+      }
     }
   }
   let editor: OnnxGraphEditor | null = new OnnxGraphEditor(readFileSync(source));
@@ -77,31 +80,38 @@ export async function prepareHookedGraph(
   const info = addHooks(editor, structure);
   mkdirSync(dir, { recursive: true });
   if (ensureExternal) for (const f of info.externalData) await ensureExternal(f);
-  linkExternalData(source, dir, info.externalData);
-  editor.writeTo(path);
+  let path = join(dir, 'model.onnx');
+  if (info.externalData.length) {
+    const beside = join(dirname(source), `${basename(source, '.onnx')}.hooked-${sourceHash.slice(0, 16)}-v${HOOK_EDIT_VERSION}.onnx`);
+    try {
+      editor.writeTo(beside);
+      path = beside;
+    } catch (besideErr) {
+      try {
+        hardLinkExternalData(source, dir, info.externalData);
+      } catch (linkErr) {
+        throw new Error(`${source}: the weights are external (${info.externalData.join(', ')}), so the edited graph must sit beside them, ` +
+          `but writing ${beside} failed (${(besideErr as Error).message}) and hard-linking the data into ${dir} failed (${(linkErr as Error).message})`);
+      }
+      editor.writeTo(path);
+    }
+  } else {
+    editor.writeTo(path);
+  }
   editor = null;
-  atomicWriteJson(infoPath, info);
+  atomicWriteJson(infoPath, { ...info, graphPath: path });
   return { path, info, sourceHash, cached: false };
 }
 
-function linkExternalData(source: string, dir: string, files: string[]): void {
+function hardLinkExternalData(source: string, dir: string, files: string[]): void {
   for (const f of files) {
     const target = resolve(dirname(source), f);
     const link = join(dir, f);
-    if (!existsSync(target)) throw new Error(`${source}: external data file ${f} not found at ${target}`);
-    try {
-      if (lstatSync(link)) {
-        if (existsSync(link) && resolve(dirname(link), readlinkSafe(link)) === target) continue;
-        unlinkSync(link);
-      }
-    } catch { /* no link yet */ }
+    if (!existsSync(target)) throw new Error(`external data file ${f} not found at ${target}`);
+    if (existsSync(link)) unlinkSync(link);
     mkdirSync(dirname(link), { recursive: true });
-    symlinkSync(target, link);
+    linkSync(target, link);
   }
-}
-
-function readlinkSafe(p: string): string {
-  try { return readlinkSync(p); } catch { return ''; }
 }
 
 /** Per-text layout of a left-padded batch. */
