@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
-import { atomicWriteFile, ensureDir } from '../util/fs';
+import { atomicWriteFile, ensureDir, projectRoot } from '../util/fs';
 import { figurePage, plotlySource } from './html';
 import type { Figure } from './types';
 
@@ -120,6 +120,11 @@ export class FigureRenderer {
   }
 }
 
+/** The project's figures/ folder (git-ignored), the default place for exported figures. */
+export function defaultFiguresDir(): string {
+  return join(projectRoot(), 'figures');
+}
+
 /** Write a figure as a self-contained HTML page (plotly.js inlined; works offline). */
 export function writeFigureHtml(path: string, fig: Figure): string {
   atomicWriteFile(path, figurePage(fig));
@@ -165,6 +170,15 @@ export async function exportFigures(figures: NamedFigure[], dir: string, opts: E
     if (seen.has(name)) throw new Error(`exportFigures: figure name "${name}" used twice`);
     seen.add(name);
   }
+  if (formats.some((f) => f !== 'html')) {
+    for (const { name, figure } of figures) {
+      try {
+        imageSize(figure, opts);
+      } catch (err) {
+        throw new Error(`exportFigures: figure "${name}": ${(err as Error).message}`);
+      }
+    }
+  }
   ensureDir(dir);
   const needsBrowser = formats.some((f) => f !== 'html') && figures.length > 0;
   const renderer = needsBrowser ? (opts.renderer ?? (await FigureRenderer.launch())) : undefined;
@@ -174,9 +188,13 @@ export async function exportFigures(figures: NamedFigure[], dir: string, opts: E
       const files: string[] = [];
       for (const format of formats) {
         const path = join(dir, `${name}.${format}`);
-        if (format === 'html') writeFigureHtml(path, figure);
-        else if (format === 'png') atomicWriteFile(path, await renderer!.render(figure, 'png', opts));
-        else atomicWriteFile(path, await renderer!.render(figure, 'svg', opts));
+        try {
+          if (format === 'html') writeFigureHtml(path, figure);
+          else if (format === 'png') atomicWriteFile(path, await renderer!.render(figure, 'png', opts));
+          else atomicWriteFile(path, await renderer!.render(figure, 'svg', opts));
+        } catch (err) {
+          throw new Error(`exportFigures: figure "${name}" (${format}) failed: ${(err as Error).message.split('\n')[0]}`);
+        }
         files.push(path);
       }
       out.push({ name, files });

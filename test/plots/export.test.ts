@@ -148,6 +148,11 @@ test('missing Chromium gives one clear error; HTML export still works without it
   }
 });
 
+test('an invalid image size is rejected with the figure name before Chromium starts', async () => {
+  const fig: Figure = { data: [{ type: 'scatter', x: [1], y: [2] }], layout: {} };
+  await assert.rejects(exportFigures([{ name: 'bad-fig', figure: fig }], dir, { formats: ['svg'], width: -5 }), /figure "bad-fig": figure export: width must be a positive number, got -5/);
+});
+
 test('export rejects bad names and formats before writing anything', async () => {
   const fig: Figure = probes;
   await assert.rejects(exportFigures([{ name: '../evil', figure: fig }], dir, { formats: ['html'] }), /figure name "..\/evil" is not a plain file stem/);
