@@ -75,6 +75,7 @@ export function mlpActivationBars(input: MlpLayerStat[] | MlpSeries[], opts: Mlp
   const subtitle = opts.subtitle ?? (anyCi ? `Error bars: ${opts.ciLabel ?? '95% confidence interval'}` : undefined);
   const layout = baseLayout(opts.title ?? 'Average normalised MLP activation by layer', 'Layer (decoder block)', opts.yTitle ?? 'Mean normalised MLP activation', subtitle);
   (layout.xaxis as Layout).dtick = 1;
+  (layout.xaxis as Layout).zeroline = false;
   layout.barmode = 'group';
   layout.showlegend = series.length > 1;
   return { data, layout };

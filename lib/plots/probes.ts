@@ -76,6 +76,7 @@ export function probeAccuracyByLayer(results: ProbeAccuracy[], opts: ProbeAccura
   (layout.yaxis as Layout).range = [0, 1.02];
   (layout.yaxis as Layout).tickformat = '.0%';
   (layout.xaxis as Layout).dtick = 1;
+  (layout.xaxis as Layout).zeroline = false;
   const chance = opts.chance === undefined ? 0.5 : opts.chance;
   if (chance !== null) {
     layout.shapes = [{ type: 'line', xref: 'paper', x0: 0, x1: 1, yref: 'y', y0: chance, y1: chance, line: { color: '#888888', width: 1, dash: 'dot' } }];
