@@ -16,3 +16,4 @@ export { reduceForEmbedding } from './reduce';
 export type { ReducedInput } from './reduce';
 export { embed, projectLayers, PROJECTION_METHODS } from './project';
 export type { ProjectionMethod, EmbedOptions, Embedding, ProjectLayersOptions, LayerProjection } from './project';
+export { choleskyInPlace, choleskySolveInPlace, smallestEigsShiftInvert } from './dense';

@@ -1,10 +1,17 @@
 import type { Matrix } from '../util/matrix';
 import { symEig, lobpcgSmallest } from './eigen';
 import { knn } from './knn';
+import { smallestEigsShiftInvert } from './dense';
+import { lanczosTop } from '../linalg/eigen';
+import { Rng } from '../util/rng';
 import { reduceForEmbedding } from './reduce';
 
-/** Which eigen solver an embedding used: dense (all pairs, small n) or LOBPCG (sparse, large n). */
-export type EigenSolver = 'auto' | 'dense' | 'lobpcg';
+/**
+ * Eigen solver of an embedding: 'dense' (full decomposition, small n), 'lanczos' (sparse; spectral's default for
+ * large n: top eigenvalues of I + D^{-½}AD^{-½}), 'lobpcg' (sparse block iteration), 'shift-invert' (dense Cholesky of M + σI on GEMMs + Lanczos; LLE's default for large n,
+ * as sklearn's ARPACK with sigma = 0, since M's smallest eigenvalues are far too clustered for plain iterations).
+ */
+export type EigenSolver = 'auto' | 'dense' | 'lobpcg' | 'shift-invert' | 'lanczos';
 
 /** Options shared by LLE and spectral embedding. */
 export interface ManifoldOptions {
@@ -12,7 +19,7 @@ export interface ManifoldOptions {
   dims?: number;
   /** Neighbours per point (LLE default 5 as sklearn; spectral default max(floor(n/10), 1) as sklearn). */
   neighbors?: number;
-  /** 'dense' for n ≤ 500 under 'auto', else 'lobpcg' (default 'auto'). */
+  /** 'auto' (default): 'dense' for n ≤ 500, else 'shift-invert' (LLE) or 'lanczos' (spectral). */
   eigenSolver?: EigenSolver;
   /** PCA pre-reduction when the input has more columns (default 50; false = use the input as is). */
   pcaDims?: number | false;
@@ -20,7 +27,7 @@ export interface ManifoldOptions {
   seed?: number;
   /** LOBPCG residual tolerance relative to the largest Ritz value (default 1e-9). */
   tol?: number;
-  /** LOBPCG iteration cap (default 20000). */
+  /** Iteration cap: LOBPCG steps (default 20000) or Lanczos dimension for shift-invert (default 300). */
   maxIter?: number;
 }
 
@@ -29,8 +36,8 @@ export interface ManifoldResult {
   embedding: Matrix;
   /** Eigenvalues of the kept eigenvectors (ascending). */
   eigenvalues: number[];
-  solver: 'dense' | 'lobpcg';
-  /** LOBPCG iterations (0 for dense). */
+  solver: 'dense' | 'lobpcg' | 'shift-invert' | 'lanczos';
+  /** Iterations of the iterative solver (LOBPCG steps or Lanczos dimension; 0 for dense). */
   iterations: number;
   neighbors: number;
   pcaDims: number | null;
@@ -99,8 +106,8 @@ export function barycenterWeights(X: Matrix, indices: Int32Array, k: number, reg
   return W;
 }
 
-function resolveSolver(s: EigenSolver | undefined, n: number): 'dense' | 'lobpcg' {
-  return s === undefined || s === 'auto' ? (n <= 500 ? 'dense' : 'lobpcg') : s;
+function resolveSolver(s: EigenSolver | undefined, n: number, large: 'lanczos' | 'shift-invert'): 'dense' | 'lobpcg' | 'shift-invert' | 'lanczos' {
+  return s === undefined || s === 'auto' ? (n <= 500 ? 'dense' : large) : s;
 }
 
 function checkInput(name: string, X: Matrix, dims: number, neighbors: number): void {
@@ -129,11 +136,33 @@ export function lle(X: Matrix, opts: ManifoldOptions & { reg?: number } = {}): M
   const n = Xr.rows;
   const nn = knn(Xr, k);
   const W = barycenterWeights(Xr, nn.indices, k, opts.reg ?? 1e-3);
-  const solver = resolveSolver(opts.eigenSolver, n);
+  const solver = resolveSolver(opts.eigenSolver, n, 'shift-invert');
   const out = new Float32Array(n * dims);
   let values: number[];
   let iterations = 0;
-  if (solver === 'dense') {
+  if (solver === 'shift-invert') {
+    // M = (I − W)ᵀ(I − W) = Σ_r b_r b_rᵀ over the rows b_r of I − W (k + 1 non-zeros each)
+    const M = new Float64Array(n * n);
+    const ids = new Int32Array(k + 1);
+    const vs = new Float64Array(k + 1);
+    for (let r = 0; r < n; r++) {
+      ids[0] = r;
+      vs[0] = 1;
+      for (let a = 0; a < k; a++) {
+        ids[a + 1] = nn.indices[r * k + a];
+        vs[a + 1] = -W[r * k + a];
+      }
+      for (let a = 0; a <= k; a++) {
+        const o = ids[a] * n;
+        for (let b = 0; b <= k; b++) M[o + ids[b]] += vs[a] * vs[b];
+      }
+    }
+    const c = new Float64Array(n).fill(1 / Math.sqrt(n));
+    const res = smallestEigsShiftInvert(M, n, dims, { constraints: [c], seed, maxIter: opts.maxIter });
+    values = Array.from(res.values);
+    iterations = res.iterations;
+    for (let cc = 0; cc < dims; cc++) for (let i = 0; i < n; i++) out[i * dims + cc] = res.vectors[cc][i];
+  } else if (solver === 'dense') {
     // M = (I − W)ᵀ(I − W) densely
     const IW = new Float64Array(n * n);
     for (let i = 0; i < n; i++) {
@@ -240,7 +269,8 @@ export function spectralEmbedding(X: Matrix, opts: ManifoldOptions = {}): Manifo
     dd[i] = s === 0 ? 1 : Math.sqrt(s);
   }
   const nv = dims + 1;
-  const solver = resolveSolver(opts.eigenSolver, n);
+  const solver = resolveSolver(opts.eigenSolver, n, 'lanczos');
+  if (solver === 'shift-invert') throw new Error(`spectralEmbedding: eigenSolver 'shift-invert' is for LLE; use 'dense', 'lanczos' or 'lobpcg'`);
   const vecs: Float64Array[] = [];
   const values: number[] = [];
   let iterations = 0;
@@ -256,20 +286,51 @@ export function spectralEmbedding(X: Matrix, opts: ManifoldOptions = {}): Manifo
       values.push(eig.values[c]);
     }
   } else {
-    const op = (x: Float64Array, y: Float64Array): void => {
+    // normalised affinities S = D^{-½}·A·D^{-½}; L = I − S
+    const sv = new Float64Array(val.length);
+    for (let i = 0; i < n; i++) for (let t = rowPtr[i]; t < rowPtr[i + 1]; t++) sv[t] = val[t] / (dd[i] * dd[col[t]]);
+    const applyS = (x: Float64Array, y: Float64Array): void => {
       for (let i = 0; i < n; i++) {
-        let s = x[i];
-        const di = dd[i];
-        for (let t = rowPtr[i]; t < rowPtr[i + 1]; t++) s -= (val[t] / (di * dd[col[t]])) * x[col[t]];
+        let s = 0;
+        for (let t = rowPtr[i]; t < rowPtr[i + 1]; t++) s += sv[t] * x[col[t]];
         y[i] = s;
       }
     };
-    const res = lobpcgSmallest(op, n, nv, { seed, tol: opts.tol ?? 1e-9, maxIter: opts.maxIter ?? 20000 });
-    if (!res.converged) throw new Error(`spectralEmbedding: LOBPCG did not converge in ${res.iterations} iterations (residual ${res.residual.toExponential(2)})`);
-    iterations = res.iterations;
-    for (let c = 0; c < nv; c++) {
-      vecs.push(res.vectors[c]);
-      values.push(res.values[c]);
+    if (solver === 'lobpcg') {
+      const op = (x: Float64Array, y: Float64Array): void => {
+        applyS(x, y);
+        for (let i = 0; i < n; i++) y[i] = x[i] - y[i];
+      };
+      const res = lobpcgSmallest(op, n, nv, { seed, tol: opts.tol ?? 1e-9, maxIter: opts.maxIter ?? 20000 });
+      if (!res.converged) throw new Error(`spectralEmbedding: LOBPCG did not converge in ${res.iterations} iterations (residual ${res.residual.toExponential(2)})`);
+      iterations = res.iterations;
+      for (let c = 0; c < nv; c++) {
+        vecs.push(res.vectors[c]);
+        values.push(res.values[c]);
+      }
+    } else {
+      // Lanczos for the largest eigenvalues of I + S (spectrum in [0, 2]) = the smallest of L
+      const op = (x: Float64Array, y: Float64Array): void => {
+        applyS(x, y);
+        for (let i = 0; i < n; i++) y[i] += x[i];
+      };
+      const rng = new Rng(seed);
+      const start = new Float64Array(n);
+      for (let i = 0; i < n; i++) start[i] = rng.normal();
+      const res = lanczosTop(op, n, nv, start, { tol: opts.tol ?? 1e-9, maxIter: opts.maxIter ?? 400 });
+      iterations = res.iterations;
+      const y = new Float64Array(n);
+      let worst = 0;
+      for (let c = 0; c < nv; c++) {
+        const v = res.vectors[c];
+        op(v, y);
+        let r = 0;
+        for (let i = 0; i < n; i++) r += (y[i] - res.values[c] * v[i]) ** 2;
+        worst = Math.max(worst, Math.sqrt(r));
+        vecs.push(v);
+        values.push(Math.max(0, 2 - res.values[c]));
+      }
+      if (worst > 1e-4) throw new Error(`spectralEmbedding: Lanczos did not converge in ${iterations} steps (residual ${worst.toExponential(2)}); try eigenSolver 'lobpcg' or 'dense'`);
     }
   }
   const out = new Float32Array(n * dims);
