@@ -8,6 +8,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildPairs, readSycophancyFile, writePairsJsonl } from '../lib/datasets/index';
+import { openActivationStore, type ActivationManifest } from '../lib/activations/store';
+import { PreallocatedNpy } from '../lib/activations/writer';
+import { atomicWriteJson } from '../lib/util/fs';
 
 const ROOT = process.cwd();
 const SHARED = resolve(process.env.SYCO_SHARED ?? join(ROOT, '..', 'shared'));
@@ -40,8 +43,50 @@ function report(name: string, s: Summary, wall: number, layers: number): void {
   console.log(`  peak RSS ${s.peak_rss_mb} MB (one array file: ${layerMb.toFixed(2)} MB)`);
 }
 
+/** Reader memory at the study's scale: a 29-layer × 3,000-pair × 4,096 run (sparse files), one layer read at a time. */
+function readerMemory(dir: string): void {
+  const P = 3000, H = 4096, L = 29;
+  const layers = Array.from({ length: L }, (_, i) => i);
+  const files: string[] = [];
+  for (const l of layers) for (const side of ['pos', 'neg']) {
+    const f = `resid.L${l}.${side}.npy`;
+    PreallocatedNpy.create(join(dir, f), P, H).close();
+    files.push(f);
+  }
+  const manifest: ActivationManifest = {
+    format_version: 1,
+    model: { id: 'synthetic', file: '-', sha256: '-', dtype: 'fp32', family: 'llama', num_layers: L, hidden_size: H },
+    dataset: { source: 'synthetic', format: 'sentence', pair_ids: Array.from({ length: P }, (_, i) => `p${i}`) },
+    hooks: ['resid'], layers, position: -2, dtype: 'float32', hidden_size: H, counts: { pairs: P, done: P }, complete: true,
+    files, code_version: '-', created: new Date().toISOString(),
+  };
+  atomicWriteJson(join(dir, 'manifest.json'), manifest);
+  const store = openActivationStore(dir);
+  const rss = (): number => process.memoryUsage().rss / 1e6;
+  const before = rss();
+  let peak = before;
+  const t = Date.now();
+  for (const l of layers) {
+    const x = store.labelled('resid', l);
+    peak = Math.max(peak, rss());
+    const d = store.diff('resid', l);
+    peak = Math.max(peak, rss());
+    if (x.X.rows !== 2 * P || d.rows !== P) throw new Error('reader bench: wrong shape');
+  }
+  const layerMb = (2 * P * H * 4) / 1e6;
+  console.log(`reader: ${L} layers × ${P} pairs × ${H} (${((L * layerMb * 1e6) / 1e9).toFixed(2)} GB on disk), labelled() + diff() of every layer in ` +
+    `${((Date.now() - t) / 1000).toFixed(1)} s; RSS grew at most ${(peak - before).toFixed(0)} MB ` +
+    `(one layer, both sides: ${layerMb.toFixed(0)} MB; live per step: labelled ${layerMb.toFixed(0)} MB + diff ${(layerMb / 2).toFixed(0)} MB, the rest is garbage awaiting collection)`);
+}
+
 /** Runs the benchmark (see the file comment). */
 export async function run(): Promise<void> {
+  const rtmp = mkdtempSync(join(tmpdir(), 'syco-bench-reader-'));
+  try {
+    readerMemory(rtmp);
+  } finally {
+    rmSync(rtmp, { recursive: true, force: true });
+  }
   if (!existsSync(STORIES) || !existsSync(DATASET)) {
     console.log(`extract bench: skipped, shared assets missing (${STORIES}, ${DATASET})`);
     return;

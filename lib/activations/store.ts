@@ -145,12 +145,19 @@ export class ActivationStore {
     }
   }
 
-  /** Per-pair differences pos − neg at one (hook, layer): [pairs, hidden]. */
-  diff(hook: HookName, layer: number): Matrix {
+  /** Per-pair differences pos − neg at one (hook, layer): [pairs, hidden] (neg is streamed in blocks, so memory ≈ one side). */
+  diff(hook: HookName, layer: number, opts: { blockRows?: number } = {}): Matrix {
     const pos = this.read(hook, layer, 'pos');
-    const neg = this.read(hook, layer, 'neg');
-    const d = pos.data;
-    for (let i = 0; i < d.length; i++) d[i] -= neg.data[i];
+    const H = this.hiddenSize;
+    const block = Math.max(1, Math.floor(opts.blockRows ?? (4 << 20) / (4 * Math.max(H, 1))));
+    const buf = new Float32Array(Math.min(block, Math.max(pos.rows, 1)) * H);
+    for (let start = 0; start < pos.rows; start += block) {
+      const count = Math.min(block, pos.rows - start);
+      const neg = buf.subarray(0, count * H);
+      this.readInto(hook, layer, 'neg', start, count, neg);
+      const d = pos.data.subarray(start * H, (start + count) * H);
+      for (let i = 0; i < d.length; i++) d[i] -= neg[i];
+    }
     return pos;
   }
 

@@ -81,6 +81,7 @@ test('store readers: read, readRows, diff and labelled agree with the raw files'
   const d = store.diff('mlp', 1);
   assert.equal(d.rows, 7);
   for (let k = 0; k < pos.length; k++) assert.equal(d.data[k], Math.fround(pos[k] - neg[k]));
+  assert.deepEqual(store.diff('mlp', 1, { blockRows: 3 }).data, d.data, 'streamed in blocks of 3 rows');
   const l = store.labelled('mlp', 1);
   assert.equal(l.X.rows, 14);
   assert.deepEqual(l.X.data.subarray(0, 35), pos);
