@@ -181,30 +181,14 @@ export function findResidualStream(g: OnnxGraphEditor, config: Record<string, an
   }
   if (!sites.length) throw new UnsupportedGraphError(`${source}: no residual Add / SkipLayerNormalization consumes the embedding output ${embeds}`);
 
-  // Logits and the LM-head input.
+  // Logits and the LM-head input (the final norm's output).
   const logitsOut = g.outputs.find((o) => o.name === 'logits') ?? g.outputs[0];
   const logitsName = logitsOut.name;
-  let t = logitsName;
-  let finalNorm = '';
-  for (let guard = 0; guard < 64 && !finalNorm; guard++) {
-    const p = ix.producer.get(t);
-    if (!p) break;
-    if (PASS_THROUGH.has(p.op_type)) { t = p.input[0]; continue; }
-    if (p.op_type === 'Add') { t = ix.isConstant(p.input[0]) ? p.input[1] : p.input[0]; continue; }
-    if (p.op_type === 'MatMul' || p.op_type === 'Gemm' || p.op_type === 'MatMulNBits' || p.op_type === 'MatMulInteger' || p.op_type === 'DynamicQuantizeMatMul') {
-      const nonConst = p.input.filter((x) => x && !ix.isConstant(x));
-      if (nonConst.length !== 1) break;
-      finalNorm = nonConst[0];
-      break;
-    }
-    if (p.op_type === 'Reshape') { t = p.input[0]; continue; }
-    break;
-  }
-  if (!finalNorm) throw new UnsupportedGraphError(`${source}: could not find the LM-head MatMul/Gemm producing ${logitsName}`);
   const lastSite = sites[sites.length - 1];
-  const lastStream = lastSite.output || lastSite.node.output[0];
-  if (!ix.dependsOn(finalNorm, new Set([lastStream, ...lastSite.node.output.filter(Boolean)]))) {
-    throw new UnsupportedGraphError(`${source}: the LM-head input ${finalNorm} does not depend on the last residual site`);
+  const finalNorm = findLmHeadInput(ix, lastSite, logitsName);
+  if (!finalNorm) {
+    throw new UnsupportedGraphError(`${source}: could not find the LM-head input: no tensor between the last residual site ` +
+      `(${lastSite.node.name || lastSite.node.op_type}) and ${logitsName} that every path passes through and a MatMul/Gemm consumes`);
   }
 
   // Group sites into layers, checked against the config.
@@ -238,4 +222,55 @@ export function findResidualStream(g: OnnxGraphEditor, config: Record<string, an
   if (!vocabSize) throw new UnsupportedGraphError(`${source}: vocabulary size unknown (no static logits dim, no vocab_size in config)`);
   const usesGqa = g.nodes.some((n) => n.op_type === 'GroupQueryAttention');
   return { embedNode, embeds, sites, layers, parallel, finalNorm, logitsName, elemType, hiddenSize, vocabSize, usesGqa };
+}
+
+const MATMULS = new Set(['MatMul', 'Gemm', 'MatMulNBits', 'MatMulInteger', 'DynamicQuantizeMatMul', 'MatMulIntegerToFloat', 'FusedMatMul', 'DynamicQuantizeLinear', 'QuantizeLinear']);
+
+/**
+ * The input of the LM head: among the tensors that every path from the last residual site to the logits passes
+ * through (dominators), the one closest to the logits that a MatMul-like op (or a dynamic quantizer feeding one)
+ * consumes. Works for plain, Gemm-after-Reshape, MatMulNBits (q4) and MatMulInteger (q8) heads.
+ */
+function findLmHeadInput(ix: GraphIndex, lastSite: ResidualSite, logitsName: string): string {
+  const order = new Map<OnnxNode, number>();
+  ix.g.nodes.forEach((n, k) => order.set(n, k));
+  const sources = lastSite.node.output.filter(Boolean).filter((o) => !lastSite.output || !ix.aliases(lastSite.output).includes(o));
+  const stream = new Set(lastSite.output ? ix.aliases(lastSite.output) : []);
+  const starts = [...sources, ...stream];
+  const reaches = (avoid: string | null): boolean => {
+    const seen = new Set<string>();
+    const stack = starts.filter((x) => x !== avoid);
+    while (stack.length) {
+      const t = stack.pop()!;
+      if (t === logitsName) return true;
+      if (seen.has(t)) continue;
+      seen.add(t);
+      for (const c of ix.consumers.get(t) ?? []) for (const o of c.node.output) if (o && o !== avoid && !seen.has(o)) stack.push(o);
+    }
+    return false;
+  };
+  if (!reaches(null)) return '';
+  // Tensors on some path from the site to the logits.
+  const forward = new Set<string>();
+  const stack = [...starts];
+  while (stack.length) {
+    const t = stack.pop()!;
+    if (forward.has(t)) continue;
+    forward.add(t);
+    for (const c of ix.consumers.get(t) ?? []) for (const o of c.node.output) if (o) stack.push(o);
+  }
+  const candidates = [...forward].filter((t) => t !== logitsName && !stream.has(t) && ix.dependsOn(logitsName, new Set([t])));
+  let best = '';
+  let bestOrder = -1;
+  for (const t of candidates) {
+    const consumedByMatMul = (ix.consumers.get(t) ?? []).some((c) => MATMULS.has(c.node.op_type));
+    if (!consumedByMatMul) continue;
+    if (reaches(t)) continue; // not a dominator
+    const k = order.get(ix.producer.get(t)!) ?? -1;
+    if (k > bestOrder) {
+      best = t;
+      bestOrder = k;
+    }
+  }
+  return best;
 }

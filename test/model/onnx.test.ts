@@ -167,3 +167,62 @@ test('a graph without a residual stream gives a clear error, never numbers', () 
   noIds.inputs[0].name = 'tokens';
   assert.throws(() => findResidualStream(noIds, {}, 'tiny.onnx'), /no graph input named input_ids/);
 });
+
+/** A one-block toy LM: embed → x + MatMul(x, Wa) → x2 + MatMul(x2, Wm) → norm (Mul by a constant) → the given head. */
+function toyModel(head: 'matmul' | 'q8' | 'gemm'): Uint8Array {
+  const f32 = (n: number, v = 0.25): Uint8Array => new Uint8Array(new Float32Array(n).fill(v).buffer);
+  const vi = (name: string, elem: number, dims: (number | string)[]): any => ({
+    name, type: { tensor_type: { elem_type: elem, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dim_value: d } : { dim_param: d })) } } },
+  });
+  const nodes: any[] = [
+    { op_type: 'Gather', input: ['emb', 'input_ids'], output: ['e'] },
+    { op_type: 'MatMul', input: ['e', 'wa'], output: ['attn'] },
+    { op_type: 'Add', input: ['e', 'attn'], output: ['x1'] },
+    { op_type: 'MatMul', input: ['x1', 'wm'], output: ['mlp'] },
+    { op_type: 'Add', input: ['x1', 'mlp'], output: ['x2'] },
+    { op_type: 'Mul', input: ['x2', 'gamma'], output: ['normed'] },
+  ];
+  const inits: any[] = [
+    { name: 'emb', dims: [8, 4], data_type: 1, raw_data: f32(32) },
+    { name: 'wa', dims: [4, 4], data_type: 1, raw_data: f32(16) },
+    { name: 'wm', dims: [4, 4], data_type: 1, raw_data: f32(16) },
+    { name: 'gamma', dims: [4], data_type: 1, raw_data: f32(4, 2) },
+    { name: 'head', dims: [4, 8], data_type: 1, raw_data: f32(32) },
+  ];
+  if (head === 'matmul') nodes.push({ op_type: 'MatMul', input: ['normed', 'head'], output: ['logits'] });
+  if (head === 'gemm') {
+    inits.push({ name: 'flat', dims: [2], data_type: 7, raw_data: new Uint8Array(BigInt64Array.from([-1n, 4n]).buffer) });
+    nodes.push({ op_type: 'Reshape', input: ['normed', 'flat'], output: ['normed2d'] });
+    nodes.push({ op_type: 'Gemm', input: ['normed2d', 'head'], output: ['logits2d'] });
+    nodes.push({ op_type: 'Reshape', input: ['logits2d', 'shape3'], output: ['logits'] });
+    nodes.push({ op_type: 'Shape', input: ['input_ids'], output: ['ids_shape'] });
+    inits.push({ name: 'vocab', dims: [1], data_type: 7, raw_data: new Uint8Array(BigInt64Array.from([8n]).buffer) });
+    nodes.push({ op_type: 'Concat', input: ['ids_shape', 'vocab'], output: ['shape3'], attribute: [{ name: 'axis', type: 2, i: 0 }] });
+  }
+  if (head === 'q8') {
+    inits.push({ name: 'head_q', dims: [4, 8], data_type: 2, raw_data: new Uint8Array(32).fill(130) });
+    inits.push({ name: 'head_zp', dims: [], data_type: 2, raw_data: new Uint8Array([128]) });
+    inits.push({ name: 'head_scale', dims: [], data_type: 1, raw_data: f32(1, 0.1) });
+    nodes.push({ op_type: 'DynamicQuantizeLinear', input: ['normed'], output: ['xq', 'xs', 'xzp'] });
+    nodes.push({ op_type: 'MatMulInteger', input: ['xq', 'head_q', 'xzp', 'head_zp'], output: ['acc'] });
+    nodes.push({ op_type: 'Cast', input: ['acc'], output: ['accf'], attribute: [{ name: 'to', type: 2, i: 1 }] });
+    nodes.push({ op_type: 'Mul', input: ['xs', 'head_scale'], output: ['scale'] });
+    nodes.push({ op_type: 'Mul', input: ['accf', 'scale'], output: ['logits'] });
+  }
+  const M = onnxType('ModelProto');
+  return M.encode(M.fromObject({
+    ir_version: 7, opset_import: [{ domain: '', version: 14 }],
+    graph: { name: 'toy', node: nodes, initializer: inits, input: [vi('input_ids', 7, ['b', 's'])], output: [vi('logits', 1, ['b', 's', 8])] },
+  })).finish();
+}
+
+test('the LM-head input is found behind MatMul, Reshape+Gemm and dynamically quantised (q8) heads', () => {
+  for (const head of ['matmul', 'gemm', 'q8'] as const) {
+    const s = findResidualStream(new OnnxGraphEditor(toyModel(head)), { num_hidden_layers: 1, hidden_size: 4, vocab_size: 8 }, head);
+    assert.equal(s.sites.length, 2, head);
+    assert.equal(s.layers[0].attn!.branch, 'attn');
+    assert.equal(s.layers[0].mlp!.branch, 'mlp');
+    assert.equal(s.layers[0].out.output, 'x2');
+    assert.equal(s.finalNorm, head === 'gemm' ? 'normed2d' : 'normed', head);
+  }
+});
