@@ -119,7 +119,9 @@ export const command: Command = {
     const started = performance.now();
     const write = (complete: boolean): void => {
       const sorted = [...done].sort((a, b) => layers.indexOf(a.layer) - layers.indexOf(b.layer));
-      atomicWriteJson(out, { format: 'syco-geometry/1', settings, complete, created: new Date().toISOString(), layers: sorted });
+      atomicWriteJson(out, {
+        format: 'syco-geometry/1', settings, complete, created: new Date().toISOString(), pair_ids: store.pairIds, layers: sorted,
+      });
     };
     if (todo.length) {
       projectLayers(store, {
