@@ -133,15 +133,22 @@ export function findResidualStream(g: OnnxGraphEditor, config: Record<string, an
   let cur = embedNode.output[0];
   const streamSet = new Set<string>(ix.aliases(cur));
 
-  // Embedding phase: Adds of stream-independent tensors (position embeddings) stay part of the embedding.
+  // Embedding phase: Adds of stream-independent tensors (position embeddings) stay part of the embedding, also when
+  // fused with the first norm into a Skip(Simplified)LayerNormalization (its output #3 is the embedding sum).
   for (;;) {
-    const adds = ix.aliases(cur).flatMap((a) => (ix.consumers.get(a) ?? []).filter((c) => c.node.op_type === 'Add' && !c.node.domain));
-    const posAdd = adds.find((c) => {
+    const joins = ix.aliases(cur).flatMap((a) => (ix.consumers.get(a) ?? []).filter((c) =>
+      ((c.node.op_type === 'Add' && !c.node.domain) || SKIP_NORMS.has(c.node.op_type)) && (c.index === 0 || c.index === 1)));
+    const posJoin = joins.find((c) => {
       const other = c.node.input[1 - c.index];
-      return other !== undefined && !streamSet.has(other) && !ix.dependsOn(other, streamSet);
+      return other !== undefined && other !== '' && !streamSet.has(other) && !ix.dependsOn(other, streamSet);
     });
-    if (!posAdd || adds.length !== 1) break;
-    cur = posAdd.node.output[0];
+    if (!posJoin || joins.length !== 1) break;
+    const next = posJoin.node.op_type === 'Add' ? posJoin.node.output[0] : posJoin.node.output[3];
+    if (!next) {
+      throw new UnsupportedGraphError(`${source}: the fused norm ${posJoin.node.name || posJoin.node.op_type} adds the position embedding ` +
+        'but has no output #3 (the embedding sum)');
+    }
+    cur = next;
     for (const a of ix.aliases(cur)) streamSet.add(a);
   }
   const embeds = cur;
