@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { sharedAsset } from '../helpers';
@@ -75,6 +75,7 @@ test('syco extract survives SIGKILL at two points and resumes to byte-identical 
   const model = sharedAsset(t, 'models/stories260K-onnx');
   if (!model) return;
   const tmp = mkdtempSync(join(tmpdir(), 'syco-cli-extract-'));
+  t.after(() => rmSync(tmp, { recursive: true, force: true }));
   const pairs = join(tmp, 'pairs.jsonl');
   writePairs(pairs);
 

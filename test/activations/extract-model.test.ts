@@ -2,7 +2,7 @@
 // and the independent PyTorch golden reference (residual stream, MLP and attention outputs at a position).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { extractActivations } from '../../lib/activations/extract';
@@ -57,6 +57,7 @@ test('stories260K: extracted rows equal single-text captures and the PyTorch gol
   const worst = new Map<string, number>();
   for (const position of [-2, -1, 'mean'] as const) {
     const dir = mkdtempSync(join(tmpdir(), 'syco-act-model-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
     // batchSize 4 = 2 pairs per pass, so the last pass holds one pair (a smaller, differently padded batch).
     const s = await extractActivations({ model, pairs, outDir: dir, hooks: HOOKS, layers: 'all', position, batchSize: 4, quiet: true });
     assert.equal(s.complete, true);

@@ -1,9 +1,9 @@
 // Extraction logic against a deterministic fake model: file layout and values, partial runs, crash + resume
 // (byte-identical, nothing recomputed), refusal of mismatched runs, locking, input errors, numpy readability.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, openSync, readFileSync, readdirSync, writeFileSync, writeSync, closeSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, openSync, readFileSync, readdirSync, writeFileSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { extractActivations, manifestDifferences, type ExtractOptions } from '../../lib/activations/extract';
@@ -12,7 +12,13 @@ import { readNpy, readNpyHeader } from '../../lib/util/npy';
 import type { HookName } from '../../lib/model/types';
 import { FakeModel, fakePairs, fakeValue } from './fake-model';
 
-const tmp = (name: string): string => mkdtempSync(join(tmpdir(), `syco-act-${name}-`));
+const made: string[] = [];
+const tmp = (name: string): string => {
+  const d = mkdtempSync(join(tmpdir(), `syco-act-${name}-`));
+  made.push(d);
+  return d;
+};
+after(() => { for (const d of made) rmSync(d, { recursive: true, force: true }); });
 
 function base(outDir: string, model = new FakeModel(), over: Partial<ExtractOptions> = {}): ExtractOptions {
   return { model, pairs: fakePairs(7), outDir, hooks: ['resid', 'mlp'], layers: 'all', position: -2, batchSize: 4, quiet: true, ...over };
