@@ -16,3 +16,4 @@ export {
 } from './hooks';
 export type { HookedGraphInfo } from './hooks';
 export { onnxFileName, isLocalModel, resolveModelFile, loadConfigAndTokenizer, DTYPE_SUFFIX } from './resolve';
+export { float32ToFloat16Bits, float16BitsToFloat32, toFloat16Array, fromFloat16Array, convertModelToFloat16 } from './fp16';
