@@ -29,6 +29,11 @@ function repulsion(dims, Y, nf, ni, perm, stack, th2, neg, p0, p1) {
             sq += q;
             fx += q * q * dx;
             fy += q * q * dy;
+          } else if (nf[b + 2] < th2 * d2) {
+            var ql = 1 / (1 + d2);
+            sq += c * ql;
+            fx += c * ql * ql * dx;
+            fy += c * ql * ql * dy;
           } else {
             var s = ni[3 * node + 2];
             for (var t = s; t < s + c; t++) {
@@ -84,6 +89,12 @@ function repulsion(dims, Y, nf, ni, perm, stack, th2, neg, p0, p1) {
           gx += r * r * ax;
           gy += r * r * ay;
           gz += r * r * az;
+        } else if (nf[bb + 3] < th2 * a2) {
+          var rl = 1 / (1 + a2);
+          sq3 += c3 * rl;
+          gx += c3 * rl * rl * ax;
+          gy += c3 * rl * rl * ay;
+          gz += c3 * rl * rl * az;
         } else {
           var s3 = ni[3 * nd + 2];
           for (var t3 = s3; t3 < s3 + c3; t3++) {
@@ -124,6 +135,22 @@ function repulsion(dims, Y, nf, ni, perm, stack, th2, neg, p0, p1) {
 
 function attraction(dims, Y, rowPtr, col, val, exaggeration, pos, r0, r1, computeError, out) {
   var C = 0, S = 0, TINY = 1.1754943508222875e-38;
+  if (dims === 2 && !computeError) {
+    for (var i2 = r0; i2 < r1; i2++) {
+      var x = Y[2 * i2], y = Y[2 * i2 + 1], fx = 0, fy = 0;
+      var e = rowPtr[i2 + 1];
+      for (var t2 = rowPtr[i2]; t2 < e; t2++) {
+        var j2 = col[t2];
+        var dx = x - Y[2 * j2], dy = y - Y[2 * j2 + 1];
+        var m2 = val[t2] / (1 + dx * dx + dy * dy);
+        fx += m2 * dx;
+        fy += m2 * dy;
+      }
+      pos[2 * i2] = fx * exaggeration;
+      pos[2 * i2 + 1] = fy * exaggeration;
+    }
+    return;
+  }
   for (var i = r0; i < r1; i++) {
     var f0 = 0, f1 = 0, f2 = 0;
     var o = i * dims;

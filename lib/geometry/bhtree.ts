@@ -47,7 +47,11 @@ export class BhTree {
   private bmin: Float64Array;
   private bmax: Float64Array;
 
-  constructor(n: number, dims: number, shared = false) {
+  /** Largest number of points kept in one leaf (leaves are summarised like cells, or visited point by point). */
+  readonly leafSize: number;
+
+  constructor(n: number, dims: number, shared = false, leafSize = 8) {
+    this.leafSize = Math.max(1, Math.floor(leafSize));
     if (dims !== 2 && dims !== 3) throw new Error(`BhTree: dims must be 2 or 3, got ${dims}`);
     this.dims = dims;
     this.shared = shared;
@@ -133,7 +137,7 @@ export class BhTree {
       this.w2[node] = w2;
       this.firstChild[node] = -1;
       this.nChild[node] = 0;
-      if (c <= 1 || depth[node] >= MAX_DEPTH) continue;
+      if (c <= this.leafSize || depth[node] >= MAX_DEPTH) continue;
       // all points identical? then leaf
       let same = true;
       const p0 = perm[s] * d;

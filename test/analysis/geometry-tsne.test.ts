@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import TSNE from 'tsne-js';
 import { tsne, conditionalP, jointPSparse, jointPDense, klGradExact, BhGradient } from '../../lib/geometry/tsne';
 import { knn, pairwiseSqDist } from '../../lib/geometry/knn';
 import { trustworthiness, klDivergence } from '../../lib/geometry/quality';
@@ -268,7 +267,9 @@ test('t-SNE 3-D, random init, threads and PCA pre-reduction behave; bad input is
   assert.throws(() => tsne(bad, { perplexity: 3 }), /row 2, column 1/);
 });
 
-test('ours matches the design-card tsne-js on a small input (exact t-SNE, same settings)', () => {
+test('ours matches the design-card tsne-js on a small input (exact t-SNE, same settings)', async () => {
+  // tsne-js ships no type declarations: load it untyped
+  const TSNE = ((await import(String('tsne-js'))) as { default: unknown }).default;
   const { X } = clusters(120, 10, 3, 13);
   const rows: number[][] = [];
   for (let i = 0; i < X.rows; i++) rows.push(Array.from(X.data.subarray(i * 10, (i + 1) * 10)));
