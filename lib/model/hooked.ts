@@ -550,7 +550,11 @@ function mergeResults(parts: CaptureResult[]): CaptureResult {
   return out;
 }
 
-/** ONNX Runtime session options used for hooked (and, in benchmarks, unhooked) sessions. */
+/**
+ * ONNX Runtime session options used for hooked (and, in benchmarks, unhooked) sessions. Intra-op threads do not
+ * spin-wait between ops (the analogue of OMP_WAIT_POLICY=PASSIVE): on a shared machine spinning workers steal the
+ * cores other work needs (measured here: 2× slower generation under load). Set SYCO_ORT_SPIN=1 to allow spinning.
+ */
 export function sessionOptions(threads?: number): ort.InferenceSession.SessionOptions {
   return {
     executionProviders: ['cpu'],
@@ -559,6 +563,7 @@ export function sessionOptions(threads?: number): ort.InferenceSession.SessionOp
     interOpNumThreads: 1,
     ...(threads ? { intraOpNumThreads: threads } : {}),
     logSeverityLevel: 3,
+    extra: { session: { intra_op: { allow_spinning: process.env.SYCO_ORT_SPIN === '1' ? '1' : '0' } } },
   };
 }
 
