@@ -12,7 +12,7 @@ import { findResidualStream, configLayers } from './structure';
 import {
   HOOK_EDIT_VERSION, LOGITS_OUTPUT, MEAN_WEIGHTS_INPUT, POSITIONS_INPUT, type HookedGraphInfo, addHooks, captureOutputName, steerInputName,
 } from './hooks';
-import { isLocalModel, loadConfigAndTokenizer, onnxFileName, resolveModelFile } from './resolve';
+import { isLocalModel, loadConfigAndTokenizer, onnxFileName, resolveModelFile, resolveOnnxFile } from './resolve';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -576,8 +576,9 @@ export async function loadHookedModel(idOrPath: string, opts: LoadOptions = {}):
   const localOnly = opts.localOnly ?? local;
   const id = local ? resolve(idOrPath) : idOrPath;
   const { config, tokenizer, generationConfig } = await loadConfigAndTokenizer(idOrPath, localOnly);
-  const fileName = onnxFileName(opts.dtype ?? 'fp32', opts.modelFileName);
-  const source = await resolveModelFile(idOrPath, `onnx/${fileName}`, { localOnly });
+  onnxFileName(opts.dtype ?? 'fp32', opts.modelFileName); // validates the dtype name
+  const file = await resolveOnnxFile(idOrPath, config, opts.dtype ?? 'fp32', opts.modelFileName);
+  const source = await resolveModelFile(idOrPath, file, { localOnly });
   const cfg: Record<string, any> = { ...config };
   const prepared = await prepareHookedGraph(source, cfg, opts.cacheDir ?? defaultCacheDir(),
     local ? undefined : (f) => resolveModelFile(idOrPath, `onnx/${f}`, { localOnly }));

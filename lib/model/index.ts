@@ -15,5 +15,5 @@ export {
   addHooks, HOOK_EDIT_VERSION, POSITIONS_INPUT, MEAN_WEIGHTS_INPUT, LOGITS_OUTPUT, steerInputName, captureOutputName,
 } from './hooks';
 export type { HookedGraphInfo } from './hooks';
-export { onnxFileName, isLocalModel, resolveModelFile, loadConfigAndTokenizer, DTYPE_SUFFIX } from './resolve';
+export { onnxFileName, isLocalModel, resolveModelFile, resolveOnnxFile, loadConfigAndTokenizer, DTYPE_SUFFIX } from './resolve';
 export { float32ToFloat16Bits, float16BitsToFloat32, toFloat16Array, fromFloat16Array, convertModelToFloat16 } from './fp16';

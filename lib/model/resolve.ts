@@ -66,6 +66,25 @@ export async function resolveModelFile(idOrPath: string, file: string, opts: { l
   return cached;
 }
 
+/**
+ * The ONNX file of a model for a dtype (or explicit file name) the way transformers.js resolves it
+ * (ModelRegistry.get_model_files: dtype suffixes, per-file dtype maps, transformers.js_config); falls back to the
+ * plain suffix table when the registry cannot answer. Returns the path inside the repo, e.g. 'onnx/model_q4.onnx'.
+ */
+export async function resolveOnnxFile(idOrPath: string, config: any, dtype = 'fp32', modelFileName?: string): Promise<string> {
+  const fallback = `onnx/${onnxFileName(dtype, modelFileName)}`;
+  try {
+    const { ModelRegistry } = await transformersModule();
+    const files: string[] = await ModelRegistry.get_model_files(pretrainedId(idOrPath), {
+      config, dtype, ...(modelFileName ? { model_file_name: modelFileName.replace(/\.onnx$/, '') } : {}),
+    });
+    const onnx = files.filter((f) => f.startsWith('onnx/') && f.endsWith('.onnx'));
+    return onnx.length === 1 ? onnx[0] : fallback;
+  } catch {
+    return fallback;
+  }
+}
+
 /** Options passed to transformers.js from_pretrained for a model (local folders load with remote loading off). */
 export function pretrainedOptions(idOrPath: string, localOnly?: boolean): Record<string, unknown> {
   return isLocalModel(idOrPath) || localOnly ? { local_files_only: true } : {};
