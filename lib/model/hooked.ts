@@ -75,7 +75,18 @@ export async function prepareHookedGraph(
       }
     }
   }
-  let editor: OnnxGraphEditor | null = new OnnxGraphEditor(readFileSync(source));
+  const editor = new OnnxGraphEditor(source);
+  try {
+    return await editEditor(editor, source, sourceHash, dir, infoPath, config, ensureExternal);
+  } finally {
+    editor.close();
+  }
+}
+
+async function editEditor(
+  editor: OnnxGraphEditor, source: string, sourceHash: string, dir: string, infoPath: string, config: Record<string, any>,
+  ensureExternal?: (file: string) => Promise<unknown>,
+): Promise<PreparedGraph> {
   const structure = findResidualStream(editor, config, source);
   const info = addHooks(editor, structure);
   mkdirSync(dir, { recursive: true });
@@ -98,7 +109,6 @@ export async function prepareHookedGraph(
   } else {
     editor.writeTo(path);
   }
-  editor = null;
   atomicWriteJson(infoPath, { ...info, graphPath: path });
   return { path, info, sourceHash, cached: false };
 }

@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
 import { onnxType } from './onnx-schema';
@@ -53,12 +53,93 @@ export interface RawField {
   end: number;
 }
 
-function readVarint(buf: Uint8Array, pos: number): [number, number] {
+/** Random access to the bytes of a model: an in-memory buffer, or a file read through a window (never whole). */
+export interface ByteSource {
+  readonly length: number;
+  /** The byte at pos. */
+  at(pos: number): number;
+  /** Bytes [start, end): a view for buffers, a fresh copy for files. */
+  slice(start: number, end: number): Uint8Array;
+}
+
+/** A ByteSource over a buffer. */
+export class BufferSource implements ByteSource {
+  constructor(readonly buf: Uint8Array) {}
+  get length(): number { return this.buf.length; }
+  at(pos: number): number { return this.buf[pos]; }
+  slice(start: number, end: number): Uint8Array { return this.buf.subarray(start, end); }
+}
+
+/** A ByteSource over a file, read through a 1 MiB window (memory stays small whatever the file size). */
+export class FileSource implements ByteSource {
+  readonly length: number;
+  private readonly fd: number;
+  private readonly win = Buffer.alloc(1 << 20);
+  private winStart = 0;
+  private winEnd = 0;
+  private block: Buffer | null = null;
+
+  constructor(readonly path: string) {
+    this.fd = openSync(path, 'r');
+    this.length = fstatSync(this.fd).size;
+  }
+
+  private load(pos: number, size: number): void {
+    const n = readSync(this.fd, this.win, 0, Math.min(size, this.win.length), pos);
+    if (n <= 0) throw new Error(`${this.path}: read past the end at byte ${pos}`);
+    this.winStart = pos;
+    this.winEnd = pos + n;
+  }
+
+  at(pos: number): number {
+    if (pos < this.winStart || pos >= this.winEnd) this.load(pos, 1 << 16);
+    return this.win[pos - this.winStart];
+  }
+
+  slice(start: number, end: number): Uint8Array {
+    if (end - start <= this.win.length && !(start >= this.winStart && end <= this.winEnd) && end <= this.length) this.load(start, this.win.length);
+    if (start >= this.winStart && end <= this.winEnd) return Uint8Array.from(this.win.subarray(start - this.winStart, end - this.winStart));
+    const out = Buffer.alloc(end - start);
+    let off = 0;
+    while (off < out.length) {
+      const n = readSync(this.fd, out, off, out.length - off, start + off);
+      if (n <= 0) throw new Error(`${this.path}: read past the end at byte ${start + off}`);
+      off += n;
+    }
+    return out;
+  }
+
+  /** Copy bytes [start, end) of this file to another file descriptor, in 16 MiB blocks. */
+  copyTo(fd: number, start: number, end: number): void {
+    if (!this.block) this.block = Buffer.allocUnsafe(16 << 20);
+    const block = this.block;
+    let pos = start;
+    while (pos < end) {
+      const n = readSync(this.fd, block, 0, Math.min(block.length, end - pos), pos);
+      if (n <= 0) throw new Error(`${this.path}: read past the end at byte ${pos}`);
+      let w = 0;
+      while (w < n) w += writeSync(fd, block, w, n - w);
+      pos += n;
+    }
+  }
+
+  /** Close the file. */
+  close(): void {
+    closeSync(this.fd);
+  }
+}
+
+function asSource(buf: Uint8Array | ByteSource): ByteSource {
+  return buf instanceof Uint8Array ? new BufferSource(buf) : buf;
+}
+
+function readVarint(src: Uint8Array | ByteSource, pos: number): [number, number] {
+  const s = asSource(src);
   let result = 0;
   let mul = 1;
   for (;;) {
-    if (pos >= buf.length) throw new Error('onnx: truncated varint');
-    const b = buf[pos++];
+    if (pos >= s.length) throw new Error('onnx: truncated varint');
+    const b = s.at(pos++);
     result += (b & 0x7f) * mul;
     if (b < 0x80) return [result, pos];
     mul *= 128;
@@ -67,7 +148,8 @@ function readVarint(buf: Uint8Array, pos: number): [number, number] {
 }
 
 /** Scan the fields of one protobuf message at the wire level (no decoding), in file order. */
-export function scanFields(buf: Uint8Array, start = 0, end = buf.length): RawField[] {
+export function scanFields(input: Uint8Array | ByteSource, start = 0, end = input.length): RawField[] {
+  const buf = asSource(input);
   const out: RawField[] = [];
   let pos = start;
   while (pos < end) {
@@ -118,18 +200,18 @@ export interface InitializerInfo {
   dataType: number;
   /** External data file names (TensorProto.external_data 'location'), when stored outside the model file. */
   externalLocations: string[];
-  /** The raw payload when stored inline as raw_data (a view, not a copy); undefined otherwise. */
+  /** The raw payload when stored inline as raw_data and the model is in memory (a view); undefined otherwise. */
   rawData?: Uint8Array;
 }
 
-function readInitializerInfo(buf: Uint8Array, f: RawField): InitializerInfo {
+function readInitializerInfo(buf: ByteSource, f: RawField): InitializerInfo {
   let name = '';
   const dims: number[] = [];
   let dataType = 0;
   const externalLocations: string[] = [];
   let rawData: Uint8Array | undefined;
   for (const g of scanFields(buf, f.dataStart, f.end)) {
-    if (g.field === 8 && g.wire === 2) name = Buffer.from(buf.buffer, buf.byteOffset + g.dataStart, g.end - g.dataStart).toString('utf8');
+    if (g.field === 8 && g.wire === 2) name = Buffer.from(buf.slice(g.dataStart, g.end)).toString('utf8');
     else if (g.field === 1 && g.wire === 0) dims.push(readVarint(buf, g.dataStart)[0]);
     else if (g.field === 1 && g.wire === 2) {
       let p = g.dataStart;
@@ -139,9 +221,9 @@ function readInitializerInfo(buf: Uint8Array, f: RawField): InitializerInfo {
         p = np;
       }
     } else if (g.field === 2 && g.wire === 0) dataType = readVarint(buf, g.dataStart)[0];
-    else if (g.field === 9 && g.wire === 2) rawData = buf.subarray(g.dataStart, g.end);
+    else if (g.field === 9 && g.wire === 2 && buf instanceof BufferSource) rawData = buf.slice(g.dataStart, g.end);
     else if (g.field === 13 && g.wire === 2) {
-      const e = onnxType('StringStringEntryProto').decode(buf.subarray(g.dataStart, g.end)) as any;
+      const e = onnxType('StringStringEntryProto').decode(buf.slice(g.dataStart, g.end)) as any;
       if (e.key === 'location') externalLocations.push(e.value);
     }
   }
@@ -162,9 +244,10 @@ const NODE = 1, INITIALIZER = 5, INPUT = 11, OUTPUT = 12, VALUE_INFO = 13;
  * An ONNX model opened for graph editing without re-encoding its weights: nodes, inputs, outputs and value_info
  * are decoded; initializers are only indexed. `serialize()` writes untouched items as their original bytes and
  * everything else (the weights) as spliced raw byte ranges, so an unedited model serializes byte-identically.
+ * Opened on a file path, only the graph structure is read; `writeTo` copies the weight ranges file to file.
  */
 export class OnnxGraphEditor {
-  readonly bytes: Uint8Array;
+  private readonly src: ByteSource;
   private readonly modelFields: RawField[];
   private readonly graphField: RawField;
   private readonly graphFields: RawField[];
@@ -179,8 +262,9 @@ export class OnnxGraphEditor {
   readonly opsets = new Map<string, number>();
   readonly irVersion: number;
 
-  constructor(bytes: Uint8Array) {
-    this.bytes = bytes;
+  constructor(input: Uint8Array | string) {
+    const bytes: ByteSource = typeof input === 'string' ? new FileSource(input) : new BufferSource(input);
+    this.src = bytes;
     this.modelFields = scanFields(bytes);
     const graphs = this.modelFields.filter((f) => f.field === 7);
     if (graphs.length !== 1) throw new Error(`onnx: expected one graph in the model, found ${graphs.length}`);
@@ -189,7 +273,7 @@ export class OnnxGraphEditor {
     for (const f of this.modelFields) {
       if (f.field === 1 && f.wire === 0) ir = readVarint(bytes, f.dataStart)[0];
       if (f.field === 8) {
-        const o = onnxType('OperatorSetIdProto').decode(bytes.subarray(f.dataStart, f.end)) as any;
+        const o = onnxType('OperatorSetIdProto').decode(bytes.slice(f.dataStart, f.end)) as any;
         this.opsets.set(o.domain ?? '', Number(o.version));
       }
     }
@@ -198,15 +282,17 @@ export class OnnxGraphEditor {
     const NodeT = onnxType('NodeProto');
     const ViT = onnxType('ValueInfoProto');
     for (const f of this.graphFields) {
-      const raw = bytes.subarray(f.dataStart, f.end);
+      if (f.field === INITIALIZER) {
+        const info = readInitializerInfo(bytes, f);
+        this.initializers.set(info.name, info);
+        continue;
+      }
+      if (f.field !== NODE && f.field !== INPUT && f.field !== OUTPUT && f.field !== VALUE_INFO) continue;
+      const raw = bytes.slice(f.dataStart, f.end);
       if (f.field === NODE) this.nodeItems.push({ msg: NodeT.decode(raw) as unknown as OnnxNode, raw });
       else if (f.field === INPUT) this.inputItems.push({ msg: ViT.decode(raw) as unknown as OnnxValueInfo, raw });
       else if (f.field === OUTPUT) this.outputItems.push({ msg: ViT.decode(raw) as unknown as OnnxValueInfo, raw });
       else if (f.field === VALUE_INFO) this.valueInfoItems.push({ msg: ViT.decode(raw) as unknown as OnnxValueInfo, raw });
-      else if (f.field === INITIALIZER) {
-        const info = readInitializerInfo(bytes, f);
-        this.initializers.set(info.name, info);
-      }
     }
   }
 
@@ -273,8 +359,13 @@ export class OnnxGraphEditor {
     this.initializers.set(name, { name, dims, dataType, externalLocations: [], rawData: raw });
   }
 
-  /** Serialized model as a list of byte chunks (views of the original buffer where unchanged). */
+  /** Serialized model as a list of byte chunks (views of the original buffer where unchanged; file ranges are read). */
   serialize(): Uint8Array[] {
+    return this.serializeParts().map((p) => (p instanceof Uint8Array ? p : this.src.slice(p[0], p[1])));
+  }
+
+  /** Serialized model as new bytes and [start, end) ranges of the source (the untouched fields, weights included). */
+  private serializeParts(): (Uint8Array | [number, number])[] {
     const NodeT = onnxType('NodeProto');
     const ViT = onnxType('ValueInfoProto');
     const TensorT = onnxType('TensorProto');
@@ -291,7 +382,7 @@ export class OnnxGraphEditor {
       [VALUE_INFO]: () => encodeItems(VALUE_INFO, this.valueInfoItems, ViT),
     };
     const emitted = new Set<number>();
-    const body: Uint8Array[] = [];
+    const body: (Uint8Array | [number, number])[] = [];
     let lastInit = -1;
     for (let k = 0; k < this.graphFields.length; k++) if (this.graphFields[k].field === INITIALIZER) lastInit = k;
     const newInits = (): Uint8Array[] => {
@@ -308,24 +399,45 @@ export class OnnxGraphEditor {
           body.push(...group());
         }
       } else {
-        body.push(this.bytes.subarray(f.start, f.end));
+        body.push([f.start, f.end]);
       }
       if (k === lastInit) body.push(...newInits());
     }
     for (const field of [NODE, INPUT, OUTPUT, VALUE_INFO]) if (!emitted.has(field)) body.push(...groups[field]());
     if (lastInit < 0) body.push(...newInits());
-    const graphLen = body.reduce((a, b) => a + b.length, 0);
-    const out: Uint8Array[] = [];
+    const graphLen = body.reduce((a, b) => a + (b instanceof Uint8Array ? b.length : b[1] - b[0]), 0);
+    const out: (Uint8Array | [number, number])[] = [];
     for (const f of this.modelFields) {
       if (f === this.graphField) out.push(varintBytes(7 * 8 + 2), varintBytes(graphLen), ...body);
-      else out.push(this.bytes.subarray(f.start, f.end));
+      else out.push([f.start, f.end]);
     }
     return out;
   }
 
-  /** Write the serialized model atomically to a file. */
+  /** Write the serialized model atomically to a file (weights are copied range by range, never held whole). */
   writeTo(path: string): void {
-    writeChunksAtomic(path, this.serialize());
+    const parts: (Uint8Array | [number, number])[] = [];
+    for (const p of this.serializeParts()) {
+      const last = parts[parts.length - 1];
+      if (!(p instanceof Uint8Array) && last && !(last instanceof Uint8Array) && last[1] === p[0]) last[1] = p[1];
+      else parts.push(p instanceof Uint8Array ? p : [p[0], p[1]]);
+    }
+    const src = this.src;
+    if (src instanceof FileSource) {
+      writeAtomic(path, (fd) => {
+        for (const p of parts) {
+          if (p instanceof Uint8Array) writeAll(fd, p);
+          else src.copyTo(fd, p[0], p[1]);
+        }
+      });
+    } else {
+      writeChunksAtomic(path, parts.map((p) => (p instanceof Uint8Array ? p : src.slice(p[0], p[1]))));
+    }
+  }
+
+  /** Release the source file (for editors opened on a path). */
+  close(): void {
+    if (this.src instanceof FileSource) this.src.close();
   }
 
   /** Nodes ordered so that each added node follows the producers of its inputs (original nodes keep their order). */
@@ -411,17 +523,25 @@ export function attrValue(node: OnnxNode, name: string): any {
   }
 }
 
+function writeAll(fd: number, c: Uint8Array): void {
+  let off = 0;
+  while (off < c.length) off += writeSync(fd, c, off, c.length - off);
+}
+
 /** Write byte chunks to a file atomically (temporary sibling, fsync, rename). */
 export function writeChunksAtomic(path: string, chunks: Uint8Array[]): void {
+  writeAtomic(path, (fd) => {
+    for (const c of chunks) writeAll(fd, c);
+  });
+}
+
+function writeAtomic(path: string, write: (fd: number) => void): void {
   mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
     const fd = openSync(tmp, 'w');
     try {
-      for (const c of chunks) {
-        let off = 0;
-        while (off < c.length) off += writeSync(fd, c, off, c.length - off);
-      }
+      write(fd);
       fsyncSync(fd);
     } finally {
       closeSync(fd);

@@ -37,6 +37,30 @@ for (const f of FILES) {
   });
 }
 
+test('an editor opened on a file path reads only the graph and writes the same bytes as one opened on a buffer', (t) => {
+  const dir = sharedAsset(t, 'models/stories260K-onnx/onnx');
+  if (!dir) return;
+  const tmp = mkdtempSync(join(tmpdir(), 'syco-editor-'));
+  try {
+    for (const f of FILES) {
+      const bytes = readFileSync(join(dir, f));
+      const fromFile = new OnnxGraphEditor(join(dir, f));
+      fromFile.writeTo(join(tmp, 'same.onnx'));
+      assert.ok(readFileSync(join(tmp, 'same.onnx')).equals(bytes), `${f}: unedited file-backed write differs`);
+      const fromBuf = new OnnxGraphEditor(bytes);
+      addHooks(fromFile, findResidualStream(fromFile, CONFIG));
+      addHooks(fromBuf, findResidualStream(fromBuf, CONFIG));
+      fromFile.writeTo(join(tmp, 'a.onnx'));
+      fromBuf.writeTo(join(tmp, 'b.onnx'));
+      fromFile.close();
+      assert.ok(readFileSync(join(tmp, 'a.onnx')).equals(readFileSync(join(tmp, 'b.onnx'))), `${f}: hooked output differs`);
+      assert.ok(Buffer.from(concatChunks(fromBuf.serialize())).equals(readFileSync(join(tmp, 'b.onnx'))));
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
 test('residual stream found by structure matches the exporter names (plain and fused)', (t) => {
   const dir = sharedAsset(t, 'models/stories260K-onnx/onnx');
   if (!dir) return;
