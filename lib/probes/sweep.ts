@@ -1,0 +1,147 @@
+// Per-layer probe sweeps over an activation run, with a train/test split by pair (both sides of a pair stay together).
+import type { ActivationStore, LabelledMatrix } from '../activations/store';
+import type { HookName } from '../model/types';
+import { cosine, l2norm, selectRows } from '../util/matrix';
+import { Progress } from '../util/progress';
+import { Rng } from '../util/rng';
+import { accuracy, classMeans, confusion } from './common';
+import { trainProbe } from './train';
+import type { ProbeKind, ProbeOptions } from './types';
+
+/** Split pair ids 0..nPairs-1 into train/test: a seeded shuffle, the first round(testFrac·nPairs) pairs go to test. */
+export function splitPairs(nPairs: number, testFrac: number, seed: number): { train: Int32Array; test: Int32Array } {
+  if (!(testFrac >= 0 && testFrac < 1)) throw new Error(`splitPairs: testFrac must be in [0, 1), got ${testFrac}`);
+  const perm = new Rng(seed).permutation(nPairs);
+  const nTest = Math.round(testFrac * nPairs);
+  if (nPairs - nTest < 2) throw new Error(`splitPairs: ${nPairs} pairs leave ${nPairs - nTest} for training (need at least 2)`);
+  return { test: Int32Array.from(perm.slice(0, nTest)).sort(), train: Int32Array.from(perm.slice(nTest)).sort() };
+}
+
+/** One layer's probe result (JSON-ready apart from `direction`). */
+export interface LayerProbeResult {
+  layer: number;
+  probe: ProbeKind;
+  n_train_pairs: number;
+  n_test_pairs: number;
+  train_acc: number;
+  /** null when there is no test split. */
+  test_acc: number | null;
+  /** Held-out confusion [[tn, fp], [fn, tp]] (training confusion when there is no test split). */
+  confusion: [[number, number], [number, number]];
+  train_confusion: [[number, number], [number, number]];
+  /** Fraction of pairs whose pos row scores higher than its neg row. */
+  train_pair_acc: number;
+  test_pair_acc: number | null;
+  direction_norm: number;
+  bias: number;
+  /** Cosine between the probe direction and the training mean-difference (steering) direction mean(pos) − mean(neg). */
+  cos_mean_diff: number;
+  info: Record<string, number | string | boolean>;
+  seconds: number;
+  direction: Float32Array;
+}
+
+/** Options of a sweep: which probe, the split, and the probe's own options. */
+export interface ProbeLayerOptions extends ProbeOptions {
+  probe: ProbeKind;
+  /** Fraction of pairs held out (default 0.2). */
+  testFrac?: number;
+  /** Seed of the split and of the probe (default 0). */
+  seed?: number;
+}
+
+function pairAcc(scores: Float32Array, y: Uint8Array, pair: Int32Array): number | null {
+  const posS = new Map<number, number>(), negS = new Map<number, number>();
+  for (let i = 0; i < y.length; i++) (y[i] ? posS : negS).set(pair[i], scores[i]);
+  let ok = 0, n = 0;
+  for (const [p, s] of posS) {
+    const t = negS.get(p);
+    if (t === undefined) continue;
+    n++;
+    if (s > t) ok++;
+  }
+  return n ? ok / n : null;
+}
+
+/** Train and evaluate one probe on one labelled matrix (split by pair). */
+export function probeLayer(data: LabelledMatrix, layer: number, opts: ProbeLayerOptions): LayerProbeResult {
+  const t0 = Date.now();
+  const seed = opts.seed ?? 0;
+  const pairIds = [...new Set(data.pair)].sort((a, b) => a - b);
+  const split = splitPairs(pairIds.length, opts.testFrac ?? 0.2, seed);
+  const testSet = new Set(Array.from(split.test, (k) => pairIds[k]));
+  const trainRows: number[] = [], testRows: number[] = [];
+  for (let i = 0; i < data.pair.length; i++) (testSet.has(data.pair[i]) ? testRows : trainRows).push(i);
+  const pick = (rows: number[]) => ({
+    X: selectRows(data.X, rows),
+    y: Uint8Array.from(rows, (i) => data.y[i]),
+    pair: Int32Array.from(rows, (i) => data.pair[i]),
+  });
+  const tr = pick(trainRows);
+  const te = pick(testRows);
+  const probe = trainProbe(opts.probe, tr.X, tr.y, { ...opts, seed, pairs: tr.pair });
+  const sTr = probe.score(tr.X);
+  const pTr = Uint8Array.from(sTr, (s) => (s > 0 ? 1 : 0));
+  const { pos, neg } = classMeans(tr.X, tr.y);
+  const md = new Float64Array(pos.length);
+  for (let j = 0; j < md.length; j++) md[j] = pos[j] - neg[j];
+  let testAcc: number | null = null, testPair: number | null = null;
+  let conf = confusion(pTr, tr.y);
+  if (te.X.rows) {
+    const sTe = probe.score(te.X);
+    const pTe = Uint8Array.from(sTe, (s) => (s > 0 ? 1 : 0));
+    testAcc = accuracy(pTe, te.y);
+    testPair = pairAcc(sTe, te.y, te.pair);
+    conf = confusion(pTe, te.y);
+  }
+  return {
+    layer,
+    probe: opts.probe,
+    n_train_pairs: split.train.length,
+    n_test_pairs: split.test.length,
+    train_acc: accuracy(pTr, tr.y),
+    test_acc: testAcc,
+    confusion: conf,
+    train_confusion: confusion(pTr, tr.y),
+    train_pair_acc: pairAcc(sTr, tr.y, tr.pair) ?? NaN,
+    test_pair_acc: testPair,
+    direction_norm: l2norm(probe.direction),
+    bias: probe.bias,
+    cos_mean_diff: cosine(probe.direction, md),
+    info: probe.info,
+    seconds: (Date.now() - t0) / 1000,
+    direction: probe.direction,
+  };
+}
+
+/** Options of probeSweep: hook, layers and the per-layer options. */
+export interface ProbeSweepOptions extends ProbeLayerOptions {
+  hook?: HookName;
+  /** Layers to probe (default: every captured layer). */
+  layers?: number[] | 'all';
+  /** No progress output. */
+  quiet?: boolean;
+  /** Called with each finished layer (e.g. to save partial results). */
+  onLayer?: (r: LayerProbeResult) => void;
+}
+
+/** Train one probe per layer of an activation run; one layer in memory at a time. */
+export function probeSweep(store: ActivationStore, opts: ProbeSweepOptions): LayerProbeResult[] {
+  const hook = opts.hook ?? 'resid';
+  const layers = !opts.layers || opts.layers === 'all' ? store.layers : opts.layers;
+  const prog = new Progress({ label: `probe ${opts.probe} (${hook})`, total: layers.length, quiet: opts.quiet });
+  const out: LayerProbeResult[] = [];
+  for (const layer of layers) {
+    const r = probeLayer(store.labelled(hook, layer), layer, opts);
+    out.push(r);
+    opts.onLayer?.(r);
+    prog.tick();
+  }
+  prog.finish();
+  return out;
+}
+
+/** Cosine similarity between every pair of directions (e.g. probe directions across layers, or probe vs steering). */
+export function cosineMatrix(a: ArrayLike<number>[], b: ArrayLike<number>[] = a): number[][] {
+  return a.map((u) => b.map((v) => cosine(u, v)));
+}
