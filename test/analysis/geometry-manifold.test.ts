@@ -218,6 +218,11 @@ test('UMAP: deterministic for a seed, keeps clusters apart, 3-D works', () => {
   }
   assert.ok(same / n > 0.98, `1-NN label agreement ${same / n}`);
   assert.ok(trustworthiness(X, a.embedding, 10) > 0.9);
+  // the typed-array layout reproduces umap-js's own epochs (same draws, same arithmetic)
+  const ref = umap(X, { seed: 3, epochs: 200, layout: 'umap-js' });
+  let worst = 0;
+  for (let t = 0; t < ref.embedding.data.length; t++) worst = Math.max(worst, Math.abs(ref.embedding.data[t] - a.embedding.data[t]));
+  assert.ok(worst <= 1e-5, `typed layout vs umap-js: max |Δ| = ${worst}`);
   const c3 = umap(X, { seed: 3, epochs: 50, dims: 3 });
   assert.equal(c3.embedding.cols, 3);
   assert.throws(() => umap(X, { neighbors: 1 }), /neighbors/);
