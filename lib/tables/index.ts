@@ -280,15 +280,11 @@ export interface ShowTarget {
 }
 
 /**
- * Show a table: as an HTML table inline in a tslab notebook, otherwise as a text table on stdout.
- * Returns which form was used.
+ * Show a table: as an HTML table inline in a tslab notebook, otherwise as a text table on stdout. Returns nothing,
+ * so a notebook cell ending in show(...) echoes no value.
  */
-export function show(t: Table, opts: RenderOptions = {}, target: ShowTarget = {}): 'html' | 'text' {
+export function show(t: Table, opts: RenderOptions = {}, target: ShowTarget = {}): void {
   const sink = target.html !== undefined ? target.html : tslabDisplay();
-  if (sink) {
-    sink.html(tableToHtml(t, opts));
-    return 'html';
-  }
-  (target.stream ?? process.stdout).write(tableToText(t, opts) + '\n');
-  return 'text';
+  if (sink) sink.html(tableToHtml(t, opts));
+  else (target.stream ?? process.stdout).write(tableToText(t, opts) + '\n');
 }
