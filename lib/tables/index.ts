@@ -50,6 +50,27 @@ export function pairsTable(pairs: object[], columns: string[] = PAIR_TABLE_COLUM
   return tableFromRecords(pairs, columns);
 }
 
+/**
+ * Overview of a pair set: one row per subset × user_affiliation with the pair count and the mean length (characters)
+ * of the sycophantic and non-sycophantic texts.
+ */
+export function pairsOverview(pairs: Array<{ subset: string; user_affiliation?: string; sycophantic: string; non_sycophantic: string }>): Table {
+  const t = tableFromRecords(
+    pairs.map((p) => ({
+      subset: p.subset,
+      user_affiliation: p.user_affiliation ?? null,
+      syc_len: p.sycophantic.length,
+      non_len: p.non_sycophantic.length,
+    })),
+    ['subset', 'user_affiliation', 'syc_len', 'non_len'],
+  );
+  return groupSummary(t, ['subset', 'user_affiliation'], {
+    pairs: 'count',
+    mean_chars_sycophantic: { op: 'mean', column: 'syc_len' },
+    mean_chars_non_sycophantic: { op: 'mean', column: 'non_len' },
+  });
+}
+
 /** All rows of a table as plain objects. */
 export function toRecords(t: Table): Row[] {
   return t.objects() as Row[];

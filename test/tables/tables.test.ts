@@ -13,6 +13,7 @@ import {
   groupSummary,
   head,
   numRows,
+  pairsOverview,
   pairsTable,
   selectColumns,
   show,
@@ -208,6 +209,14 @@ test('pairsTable shows pairs without the long texts by default', () => {
     { user_affiliation: 'liberal', count: 1, fraction: 0.5 },
   ]);
   assert.equal(toRecords(pairsTable(pairs, ['id', 'sycophantic']))[0].sycophantic, pairs[0].sycophantic);
+  const overview = toRecords(pairsOverview(pairs));
+  assert.deepEqual(overview.map((r) => [r.subset, r.user_affiliation, r.pairs]), [
+    ['political_typology_quiz', 'conservative', 1],
+    ['political_typology_quiz', 'liberal', 1],
+  ]);
+  const lib = pairs.find((p) => p.user_affiliation === 'liberal')!;
+  assert.equal(overview[1].mean_chars_sycophantic, lib.sycophantic.length);
+  assert.equal(overview[1].mean_chars_non_sycophantic, lib.non_sycophantic.length);
 });
 
 test('importing lib/tables and lib/datasets (and running syco data --help) never loads tslab', () => {
