@@ -219,7 +219,7 @@ test('pairsTable shows pairs without the long texts by default', () => {
   assert.equal(overview[1].mean_chars_non_sycophantic, lib.non_sycophantic.length);
 });
 
-test('importing lib/tables and lib/datasets (and running syco data --help) never loads tslab', () => {
+test('importing lib/tables and lib/datasets and showing a table outside a kernel never loads tslab', () => {
   const code = [
     "const { createRequire } = await import('node:module');",
     "await import('./lib/tables/index.ts');",
