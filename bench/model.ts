@@ -5,7 +5,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import * as ort from 'onnxruntime-node';
-import { loadHookedModel, sessionOptions, argmaxFirst, type HookedModel } from '../lib/model/index';
+import {
+  loadHookedModel, sessionOptions, argmaxFirst, type HookedModel, OnnxHookedModel, POSITIONS_INPUT, MEAN_WEIGHTS_INPUT, steerInputName,
+} from '../lib/model/index';
 import { projectRoot } from '../lib/util/fs';
 
 const THREADS = 2;
@@ -122,14 +124,22 @@ export async function run(): Promise<void> {
     const ids = Array.from({ length: B }, (_, b) => randomIds(128, V, 17 + b));
     const emptyPast: Record<string, ort.Tensor> = {};
     for (const name of plain.inputNames) if (name.startsWith('past_key_values')) emptyPast[name] = new ort.Tensor('float32', new Float32Array(0), kvShape(B));
-    const [tPlain, tHookedNoCapture, tHooked12, tHookedMean] = await interleaved([
-      () => plain.run({ ...plainFeeds(plain, ids, null, 0), ...emptyPast }),
+    const hookedSession = (model as OnnxHookedModel).session;
+    const hookFeeds: Record<string, ort.Tensor> = {
+      [POSITIONS_INPUT]: new ort.Tensor('int64', BigInt64Array.from([0n]), [1]),
+      [MEAN_WEIGHTS_INPUT]: new ort.Tensor('float32', new Float32Array(B * 128), [1, B * 128]),
+    };
+    for (let l = 0; l < L; l++) hookFeeds[steerInputName(l)] = new ort.Tensor('float32', new Float32Array(model.hiddenSize), [1, 1, model.hiddenSize]);
+    const [tPlain, tHookedSame, tHookedNoCapture, tHooked12, tHookedMean] = await interleaved([
+      () => plain.run({ ...plainFeeds(plain, ids, null, 0), ...emptyPast }, ['logits']),
+      () => hookedSession.run({ ...plainFeeds(plain, ids, null, 0), ...emptyPast, ...hookFeeds }, ['logits']),
       () => model.nextTokenLogits(ids),
       () => model.run(ids, { hooks: ['resid'], layers: 'all', positions: 'all' }),
       () => model.run(ids, { hooks: ['resid', 'mlp'], layers: 'all', positions: [-2, 'mean'] }),
     ]);
-    rows.push([`prompt pass B=${B} S=128, unhooked graph`, tPlain.toFixed(3), '', '']);
-    rows.push([`  hooked graph, next-token logits only`, tHookedNoCapture.toFixed(3), pct(tHookedNoCapture, tPlain), '']);
+    rows.push([`prompt pass B=${B} S=128, unhooked graph (fetch logits)`, tPlain.toFixed(3), '', `${((B * 128) / tPlain).toFixed(0)} tok/s`]);
+    rows.push([`  hooked graph, same fetch, zero steering`, tHookedSame.toFixed(3), pct(tHookedSame, tPlain), '']);
+    rows.push([`  HookedModel.nextTokenLogits`, tHookedNoCapture.toFixed(3), pct(tHookedNoCapture, tPlain), '']);
     rows.push([`  hooked, resid of all ${L} blocks at every token`, tHooked12.toFixed(3), pct(tHooked12, tPlain), `${((B * 128) / tHooked12).toFixed(0)} tok/s`]);
     rows.push([`  hooked, resid+mlp of all blocks at -2 and mean`, tHookedMean.toFixed(3), pct(tHookedMean, tPlain), '']);
   }
@@ -164,6 +174,30 @@ export async function run(): Promise<void> {
     rows.push([`forward B=${B} S=128 with ${L} block hooks: PyTorch ${pyRes.torch}`, Number(pyRes.median_s).toFixed(3), '', `${pyRes.tokens_per_s} tok/s`]);
     rows.push([`  ours (hooked ONNX, all resid captured)`, ours.toFixed(3), `×${(oursTps / pyRes.tokens_per_s).toFixed(2)} PyTorch throughput`, `${oursTps.toFixed(0)} tok/s`]);
   }
+  // 4. Peak memory of loading (child processes): bare ORT session vs hooked model with a cold and a warm cache.
+  const modelPath = join(dir, 'onnx', 'model.onnx');
+  const child = (code: string): number => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: root, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`memory probe failed: ${r.stderr}`);
+    return Number(r.stdout.trim().split('\n').pop()) / 1024;
+  };
+  // VmHWM (peak RSS of this process image); ru_maxrss would include the parent's peak, inherited across fork/exec.
+  const hwm = `console.log(/VmHWM:\\s+(\\d+)/.exec((await import('node:fs')).readFileSync('/proc/self/status', 'utf8'))[1]);`;
+  const lib = JSON.stringify(join(root, 'lib', 'model', 'index.ts'));
+  const bare = child(`import * as ort from 'onnxruntime-node'; import { sessionOptions } from ${lib};
+    const s = await ort.InferenceSession.create(${JSON.stringify(modelPath)}, sessionOptions(${THREADS})); ${hwm}`);
+  const tmpCache = join(root, '.cache', `bench-hooked-${process.pid}`);
+  const hookedCode = `import { loadHookedModel } from ${lib};
+    const m = await loadHookedModel(${JSON.stringify(dir)}, { cacheDir: ${JSON.stringify(tmpCache)}, threads: ${THREADS} });
+    await m.nextTokenLogits([[1, 2, 3]]); ${hwm}`;
+  const cold = child(hookedCode);
+  const warm = child(hookedCode);
+  (await import('node:fs')).rmSync(tmpCache, { recursive: true, force: true });
+  const sizeMb = (await import('node:fs')).statSync(modelPath).size / 1e6;
+  rows.push([`peak RSS, model file ${sizeMb.toFixed(0)} MB: bare ORT session`, '', '', `${bare.toFixed(0)} MB`]);
+  rows.push([`  hooked model, cold cache (graph edited, weights spliced)`, '', `${pct(cold, bare)}`, `${cold.toFixed(0)} MB`]);
+  rows.push([`  hooked model, warm cache (incl. tokenizer/transformers.js)`, '', `${pct(warm, bare)}`, `${warm.toFixed(0)} MB`]);
+
   const w = Math.max(...rows.map((r) => r[0].length));
   console.log(`${'case'.padEnd(w)}  seconds  vs baseline  rate`);
   for (const r of rows) console.log(`${r[0].padEnd(w)}  ${r[1].padStart(7)}  ${r[2].padEnd(11)}  ${r[3]}`);
