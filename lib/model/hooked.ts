@@ -230,6 +230,7 @@ export class OnnxHookedModel implements HookedModel {
 
   /** Text of token ids. */
   decode(ids: number[], opts: { skipSpecialTokens?: boolean } = {}): string {
+    if (!ids.length) return '';
     return this.tokenizer.decode(ids, { skip_special_tokens: opts.skipSpecialTokens ?? true });
   }
 

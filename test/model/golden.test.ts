@@ -238,3 +238,28 @@ test('bad requests give one clear error', async (t) => {
   await assert.rejects(m.generate('hi', { steering: [{ layer: 9, vector: new Float32Array(64), multiplier: 1 }] }), /layer 9 out of range/);
   await assert.rejects(m.run([]), /non-empty list/);
 });
+
+test('generation stops on stop ids and stop strings; BOS as the stop id ends the 256-token BOS sample after it', async (t) => {
+  const g = golden(t, 'p0');
+  const m = await model(t);
+  if (!g || !m) return;
+  const ids: number[] = g.greedy.ids;
+  const k = ids.findIndex((x, i) => ids.indexOf(x) === i && i >= 3);
+  const byId = await m.generate(g.text, { maxNewTokens: 20, stop: [ids[k]] });
+  assert.deepEqual(byId.ids, ids.slice(0, k + 1));
+  const byString = await m.generate(g.text, { maxNewTokens: 20, stop: [' park'] });
+  const full = m.decode(ids);
+  assert.ok(full.includes(' park'));
+  const n = byString.ids.length;
+  assert.ok(m.decode(ids.slice(0, n)).includes(' park') && !m.decode(ids.slice(0, n - 1)).includes(' park'));
+  assert.deepEqual(byString.ids, ids.slice(0, n));
+  const none = await m.generate(g.text, { maxNewTokens: 0 });
+  assert.deepEqual(none.ids, []);
+  // stories260K ends stories with BOS (id 1), not its EOS (2): with 1 as the stop id the sample from BOS ends there.
+  const eos = await m.generate([1], { maxNewTokens: 400, stop: [1] });
+  const bos = golden(t, 'bos_sample');
+  if (!bos) return;
+  assert.deepEqual(eos.ids.slice(0, 256), bos.ids);
+  assert.equal(eos.ids[eos.ids.length - 1], 1);
+  assert.ok(eos.ids.length < 400);
+});
