@@ -127,7 +127,9 @@ export function findResidualStream(g: OnnxGraphEditor, config: Record<string, an
   const embedNodes = g.nodes.filter((n) =>
     (n.op_type === 'Gather' || n.op_type === 'GatherBlockQuantized') && idsAliases.has(n.input[1]) && ix.isConstant(n.input[0]));
   if (embedNodes.length !== 1) {
-    throw new UnsupportedGraphError(`${source}: expected one embedding Gather on input_ids with a constant table, found ${embedNodes.length}`);
+    const merged = g.nodes.some((n) => n.op_type === 'If') || g.inputs.some((i) => i.name === 'use_cache_branch');
+    throw new UnsupportedGraphError(`${source}: expected one embedding Gather on input_ids with a constant table, found ${embedNodes.length}` +
+      (merged ? ' (the graph is a merged decoder with If/use_cache_branch subgraphs, which is not supported: use a decoder-with-past export)' : ''));
   }
   const embedNode = embedNodes[0];
   let cur = embedNode.output[0];
