@@ -233,6 +233,9 @@ export function klGradExact(P: Float64Array, Y: Float64Array, n: number, dims: n
   return kl;
 }
 
+/** Points per work chunk of the threaded Barnes–Hut gradient. */
+const CHUNK = 64;
+
 /** Allocate a Float64Array, on shared memory when a worker will read it. */
 function f64(n: number, shared: boolean): Float64Array {
   return new Float64Array(shared ? new SharedArrayBuffer(8 * n) : new ArrayBuffer(8 * n));
@@ -250,6 +253,7 @@ export class BhGradient {
   private pool: ForcePool | null;
   private generation = -1;
   private out = new Float64Array(2);
+  private partial: Float64Array | null = null;
 
   /** Set up for n = P.n points in `dims` dimensions; threads = 2 starts one helper thread. */
   constructor(P: Csr, readonly dims: number, readonly angle: number, threads = 1) {
@@ -266,6 +270,7 @@ export class BhGradient {
       };
       this.P = { n, rowPtr: cp(P.rowPtr), col: cp(P.col), val: cp(P.val) };
       this.pool = new ForcePool();
+      this.partial = f64(3 * Math.ceil(n / CHUNK), true);
     } else {
       this.P = P;
       this.pool = null;
@@ -287,17 +292,13 @@ export class BhGradient {
     let sumQ: number;
     if (this.pool) {
       if (tree.generation !== this.generation) {
-        this.pool.setBuffers({ Y, nf: tree.nf, ni: tree.ni, perm: tree.perm, neg, pos, rowPtr, col, val });
+        this.pool.setBuffers({ Y, nf: tree.nf, ni: tree.ni, perm: tree.perm, neg, pos, rowPtr, col, val, partial: this.partial! });
         this.generation = tree.generation;
       }
-      const h = n >> 1;
-      this.pool.start({ dims, th2, exaggeration, computeError, p0: 0, p1: h, r0: 0, r1: h });
-      sumQ = k.repulsion(dims, Y, tree.nf, tree.ni, tree.perm, this.stack, th2, neg, h, n);
-      k.attraction(dims, Y, rowPtr, col, val, exaggeration, pos, h, n, computeError, this.out);
-      const w = this.pool.finish();
-      sumQ += w.sumQ;
-      this.out[0] += w.C;
-      this.out[1] += w.S;
+      const w = this.pool.run({ dims, th2, exaggeration, computeError, n, chunk: CHUNK });
+      sumQ = w.sumQ;
+      this.out[0] = w.C;
+      this.out[1] = w.S;
     } else {
       sumQ = k.repulsion(dims, Y, tree.nf, tree.ni, tree.perm, this.stack, th2, neg, 0, n);
       k.attraction(dims, Y, rowPtr, col, val, exaggeration, pos, 0, n, computeError, this.out);
