@@ -1,4 +1,5 @@
 import { UMAP } from 'umap-js';
+import { findABParams } from 'umap-js/dist/umap';
 import type { Matrix } from '../util/matrix';
 import { Rng } from '../util/rng';
 import { knn } from './knn';
@@ -21,8 +22,8 @@ export interface UmapOptions {
   /** Seed of the PCA and of every random draw of the optimiser (default 0). */
   seed?: number;
   /**
-   * 'typed' (default): our typed-array re-implementation of umap-js's layout epochs (same arithmetic and random
-   * draws, several times faster); 'umap-js': umap-js's own step().
+   * 'typed' (default): our typed-array re-implementation of umap-js's fuzzy graph and layout epochs (same
+   * arithmetic and random draws, much faster); 'umap-js': umap-js's own initializeFit() and step().
    */
   layout?: 'typed' | 'umap-js';
 }
@@ -36,7 +37,7 @@ export interface UmapResult {
   timings: { reduce: number; knn: number; optimize: number };
 }
 
-/** The fields of umap-js 1.4's (private) optimisation state that the typed layout loop reads. */
+/** The optimisation state of umap-js 1.4 (its private fields of the same names), as the layout loop reads it. */
 interface OptimizationState {
   head: number[];
   tail: number[];
@@ -56,11 +57,113 @@ interface OptimizationState {
   currentEpoch: number;
 }
 
-function isUsableState(s: OptimizationState | undefined, n: number, dims: number): s is OptimizationState {
-  return !!s && Array.isArray(s.head) && Array.isArray(s.tail) && Array.isArray(s.headEmbedding) && s.headEmbedding.length === n &&
-    Array.isArray(s.epochsPerSample) && Array.isArray(s.epochOfNextSample) && Array.isArray(s.epochOfNextNegativeSample) &&
-    Array.isArray(s.epochsPerNegativeSample) && s.dim === dims && s.currentEpoch === 0 && s.moveOther === true &&
-    [s.initialAlpha, s.gamma, s.a, s.b, s.nEpochs, s.nVertices].every(Number.isFinite);
+/**
+ * umap-js 1.4's fuzzySimplicialSet + initializeSimplicialSetEmbedding + optimisation set-up on typed arrays, with the
+ * same arithmetic: smooth k-NN distances (ρ, σ by 64-step bisection to log2 k), memberships exp(−(d − ρ)/σ),
+ * fuzzy union A + Aᵀ − A∘Aᵀ, pruning below max/epochs, edges in row-major order, uniform [−10, 10) initial layout.
+ */
+function fuzzyState(
+  idx: number[][], dist: number[][], dims: number, nEpochs: number, minDist: number, spread: number, random: () => number,
+): OptimizationState {
+  const n = idx.length, k = idx[0].length;
+  const TOL = 1e-5, MIN_SCALE = 1e-3;
+  const target = Math.log(k) / Math.log(2);
+  const rho = new Float64Array(n), sigma = new Float64Array(n);
+  let meanAll = -1;
+  for (let i = 0; i < n; i++) {
+    const di = dist[i];
+    let firstNonZero = -1, maxNonZero = 0, count = 0;
+    for (const d of di) if (d > 0) {
+      if (firstNonZero < 0) firstNonZero = d;
+      if (d > maxNonZero) maxNonZero = d;
+      count++;
+    }
+    if (count >= 1) rho[i] = firstNonZero;
+    else if (count > 0) rho[i] = maxNonZero;
+    let lo = 0, hi = Infinity, mid = 1;
+    for (let it = 0; it < 64; it++) {
+      let psum = 0;
+      for (let j = 1; j < k; j++) {
+        const d = di[j] - rho[i];
+        psum += d > 0 ? Math.exp(-(d / mid)) : 1;
+      }
+      if (Math.abs(psum - target) < TOL) break;
+      if (psum > target) {
+        hi = mid;
+        mid = (lo + hi) / 2;
+      } else {
+        lo = mid;
+        mid = hi === Infinity ? mid * 2 : (lo + hi) / 2;
+      }
+    }
+    sigma[i] = mid;
+    const mean = (v: number[]): number => v.reduce((s, x) => s + x) / v.length;
+    if (rho[i] > 0) {
+      const m = mean(di);
+      if (sigma[i] < MIN_SCALE * m) sigma[i] = MIN_SCALE * m;
+    } else {
+      if (meanAll < 0) meanAll = mean(dist.map(mean));
+      if (sigma[i] < MIN_SCALE * meanAll) sigma[i] = MIN_SCALE * meanAll;
+    }
+  }
+  // directed memberships, then the fuzzy union per row, columns ascending
+  const rowsOut: { col: number; x: number; y: number }[][] = Array.from({ length: n }, () => []);
+  const slot: Map<number, { col: number; x: number; y: number }>[] = Array.from({ length: n }, () => new Map());
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < k; j++) {
+      const c = idx[i][j];
+      if (c === -1) continue;
+      const v = c === i ? 0 : dist[i][j] - rho[i] <= 0 ? 1 : Math.exp(-((dist[i][j] - rho[i]) / sigma[i]));
+      let e = slot[i].get(c);
+      if (!e) { e = { col: c, x: 0, y: 0 }; slot[i].set(c, e); rowsOut[i].push(e); }
+      e.x = v;
+      let f = slot[c].get(i);
+      if (!f) { f = { col: i, x: 0, y: 0 }; slot[c].set(i, f); rowsOut[c].push(f); }
+      f.y = v;
+    }
+  }
+  let gmax = 0;
+  const vals: Float64Array[] = [];
+  for (let i = 0; i < n; i++) {
+    rowsOut[i].sort((p, q) => p.col - q.col);
+    const v = new Float64Array(rowsOut[i].length);
+    rowsOut[i].forEach((e, t) => {
+      v[t] = e.x + e.y - e.x * e.y;
+      if (v[t] > gmax) gmax = v[t];
+    });
+    vals.push(v);
+  }
+  // initial layout: uniform in [−10, 10), row by row (umap-js draws it before building the edge list)
+  const headEmbedding: number[][] = [];
+  for (let i = 0; i < n; i++) {
+    const r: number[] = [];
+    for (let d = 0; d < dims; d++) r.push(random() * 20 + -10);
+    headEmbedding.push(r);
+  }
+  const head: number[] = [], tail: number[] = [], weights: number[] = [];
+  for (let i = 0; i < n; i++) {
+    rowsOut[i].forEach((e, t) => {
+      const w = vals[i][t] < gmax / nEpochs ? 0 : vals[i][t];
+      if (w) {
+        weights.push(w);
+        tail.push(i);
+        head.push(e.col);
+      }
+    });
+  }
+  let wmax = 0;
+  for (const w of weights) wmax = w > wmax ? w : wmax;
+  const epochsPerSample = weights.map((w) => {
+    const ns = (w / wmax) * nEpochs;
+    return ns > 0 ? nEpochs / ns : -1;
+  });
+  const epochsPerNegativeSample = epochsPerSample.map((e) => e / 5);
+  const { a, b } = findABParams(spread, minDist);
+  return {
+    head, tail, headEmbedding, epochsPerSample, epochsPerNegativeSample,
+    epochOfNextSample: [...epochsPerSample], epochOfNextNegativeSample: [...epochsPerNegativeSample],
+    initialAlpha: 1, gamma: 1, a, b, dim: dims, nEpochs, nVertices: n, moveOther: true, currentEpoch: 0,
+  };
 }
 
 /**
@@ -162,25 +265,21 @@ export function umap(X: Matrix, opts: UmapOptions = {}): UmapResult {
   }
   const t2 = performance.now();
   const rng = new Rng(seed);
-  const u = new UMAP({
-    nComponents: dims,
-    nNeighbors: k,
-    minDist: opts.minDist ?? 0.1,
-    spread: opts.spread ?? 1,
-    nEpochs: opts.epochs,
-    random: () => rng.next(),
-  });
-  u.setPrecomputedKNN(knnIndices, knnDistances);
-  // with k-NN given, umap-js reads X only for its size (and for transform(), which we do not expose)
-  const rows: number[][] = [];
-  for (let i = 0; i < n; i++) rows.push(Array.from(Xr.data.subarray(i * Xr.cols, (i + 1) * Xr.cols)));
-  const epochs = u.initializeFit(rows);
+  const minDist = opts.minDist ?? 0.1, spread = opts.spread ?? 1;
   const out = new Float32Array(n * dims);
-  const state = (u as unknown as { optimizationState?: OptimizationState }).optimizationState;
-  if ((opts.layout ?? 'typed') === 'typed' && isUsableState(state, n, dims)) {
+  let epochs: number;
+  if ((opts.layout ?? 'typed') === 'typed') {
+    epochs = opts.epochs && opts.epochs > 0 ? opts.epochs : n <= 2500 ? 500 : n <= 5000 ? 400 : n <= 7500 ? 300 : 200;
+    const state = fuzzyState(knnIndices, knnDistances, dims, epochs, minDist, spread, () => rng.next());
     const Y = layoutEpochs(state, () => rng.next());
     for (let t = 0; t < n * dims; t++) out[t] = Y[t];
   } else {
+    const u = new UMAP({ nComponents: dims, nNeighbors: k, minDist, spread, nEpochs: opts.epochs, random: () => rng.next() });
+    u.setPrecomputedKNN(knnIndices, knnDistances);
+    // with k-NN given, umap-js reads X only for its size (and for transform(), which we do not expose)
+    const rows: number[][] = [];
+    for (let i = 0; i < n; i++) rows.push(Array.from(Xr.data.subarray(i * Xr.cols, (i + 1) * Xr.cols)));
+    epochs = u.initializeFit(rows);
     for (let e = 0; e < epochs; e++) u.step();
     const emb = u.getEmbedding();
     for (let i = 0; i < n; i++) for (let a = 0; a < dims; a++) out[i * dims + a] = emb[i][a];
