@@ -3,6 +3,8 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { maxAbsDiff } from '../../lib/util/matrix';
 import type { HookedModel, SteeringVector } from '../../lib/model/index';
+import { OnnxHookedModel, sessionOptions, POSITIONS_INPUT, MEAN_WEIGHTS_INPUT, steerInputName } from '../../lib/model/index';
+import { sharedAsset } from '../helpers';
 import { golden, stories, slab, PROMPTS } from './_golden';
 
 const TOL = 1e-4;
@@ -262,4 +264,38 @@ test('generation stops on stop ids and stop strings; BOS as the stop id ends the
   assert.deepEqual(eos.ids.slice(0, 256), bos.ids);
   assert.equal(eos.ids[eos.ids.length - 1], 1);
   assert.ok(eos.ids.length < 400);
+});
+
+test('the hooked graph with zero steering computes the same logits and KV cache as the unedited graph', async (t) => {
+  const g = golden(t, 'p3');
+  const dir = sharedAsset(t, 'models/stories260K-onnx');
+  const m = await model(t);
+  if (!g || !dir || !m) return;
+  const ort = await import('onnxruntime-node');
+  const plain = await ort.InferenceSession.create(`${dir}/onnx/model.onnx`, sessionOptions(1));
+  try {
+    const S = g.input_ids.length;
+    const feeds: Record<string, InstanceType<typeof ort.Tensor>> = {
+      input_ids: new ort.Tensor('int64', BigInt64Array.from(g.input_ids.map(BigInt)), [1, S]),
+      attention_mask: new ort.Tensor('int64', new BigInt64Array(S).fill(1n), [1, S]),
+      position_ids: new ort.Tensor('int64', BigInt64Array.from({ length: S }, (_, i) => BigInt(i)), [1, S]),
+    };
+    for (let l = 0; l < 5; l++) for (const kv of ['key', 'value']) feeds[`past_key_values.${l}.${kv}`] = new ort.Tensor('float32', new Float32Array(0), [1, 4, 0, 8]);
+    const out = await plain.run(feeds);
+    const r = await m.run([g.input_ids], { hooks: [], layers: [], positions: 'all', logits: 'positions' });
+    assert.equal(maxAbsDiff(r.logits!.data, out.logits.data as Float32Array), 0);
+    // The hooked session's presents equal the unedited graph's too (fed by generate's first step).
+    const hooked = (m as OnnxHookedModel).session;
+    const hookFeeds = {
+      ...feeds,
+      [POSITIONS_INPUT]: new ort.Tensor('int64', BigInt64Array.from([BigInt(S - 1)]), [1]),
+      [MEAN_WEIGHTS_INPUT]: new ort.Tensor('float32', new Float32Array(S), [1, S]),
+      ...Object.fromEntries(Array.from({ length: 5 }, (_, l) => [steerInputName(l), new ort.Tensor('float32', new Float32Array(64), [1, 1, 64])])),
+    };
+    const hout = await hooked.run(hookFeeds, ['present.3.key', 'present.4.value']);
+    assert.equal(maxAbsDiff(hout['present.3.key'].data as Float32Array, out['present.3.key'].data as Float32Array), 0);
+    assert.equal(maxAbsDiff(hout['present.4.value'].data as Float32Array, out['present.4.value'].data as Float32Array), 0);
+  } finally {
+    await plain.release();
+  }
 });
