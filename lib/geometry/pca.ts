@@ -160,6 +160,7 @@ export function pca(X: Matrix, k: number, opts: PcaOptions = {}): PcaResult {
 
   let V: Float64Array; // k×d rows
   let S: Float64Array; // singular values
+  let scores: Matrix | null = null; // n×k scores Xc·Vᵀ when known without another pass
   if (method === 'randomized') {
     const nIter = opts.nIter ?? (k < 0.1 * Math.min(n, d) ? 7 : 4);
     const rng = new Rng(opts.seed ?? 0);
@@ -186,17 +187,25 @@ export function pca(X: Matrix, k: number, opts: PcaOptions = {}): PcaResult {
     const eg = eighSym(G, l);
     V = new Float64Array(k * d);
     S = new Float64Array(k);
+    // scores U·S = Q·u·s: B = Qᵀ Xc = u s vᵀ, so Xc·v ≈ Q·Qᵀ·Xc·v = Q·u·s
+    const sc = new Float32Array(n * k);
     for (let c = 0; c < k; c++) {
       const row = l - 1 - c;
       const s = Math.sqrt(Math.max(eg.values[row], 0));
       S[c] = s;
       const u = eg.vectors.subarray(row * l, row * l + l);
+      for (let r = 0; r < n; r++) {
+        let t = 0;
+        for (let i = 0; i < l; i++) t += Q.data[r * l + i] * u[i];
+        sc[r * k + c] = t * s;
+      }
       for (let i = 0; i < l; i++) {
         const a = u[i] / (s || 1);
         const o = i * d;
         for (let t = 0; t < d; t++) V[c * d + t] += a * Bd[o + t];
       }
     }
+    scores = { rows: n, cols: k, data: sc };
   } else if (Math.min(n, d) <= (opts.denseLimit ?? 2048)) {
     // exact: eigen-decomposition of the smaller of XcᵀXc (d×d) and XcXcᵀ (n×n)
     const Xc = C.materialise();
@@ -244,7 +253,7 @@ export function pca(X: Matrix, k: number, opts: PcaOptions = {}): PcaResult {
   }
   // sign convention (scikit-learn's svd_flip on U): the sample with the largest |score| gets a positive score
   const comp = { rows: k, cols: d, data: Float32Array.from(V) };
-  const scores = C.timesT(comp);
+  scores ??= C.timesT(comp);
   for (let c = 0; c < k; c++) {
     let best = 0, arg = 0;
     for (let i = 0; i < n; i++) {

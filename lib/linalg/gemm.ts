@@ -158,3 +158,22 @@ export function subtractRow(X: Matrix, v: ArrayLike<number>): Matrix {
   s.run({ X: { data: X.data, dims: [X.rows, X.cols] }, v: { data: v32, dims: [1, X.cols] } }, { Y: { data: out, dims: [X.rows, X.cols] } });
   return { rows: X.rows, cols: X.cols, data: out };
 }
+
+/** Transpose of a float32 matrix (ORT Transpose; plain loop for small inputs). */
+export function transpose(X: Matrix): Matrix {
+  const { rows: n, cols: d } = X;
+  const out = new Float32Array(n * d);
+  if (n * d < 65536) {
+    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) out[j * n + i] = X.data[i * d + j];
+    return { rows: d, cols: n, data: out };
+  }
+  const s = cachedSession('transpose', () =>
+    encodeOnnxModel({
+      nodes: [{ op: 'Transpose', inputs: ['X'], outputs: ['Y'], attrs: { perm: [1, 0] } }],
+      inputs: [{ name: 'X', shape: ['n', 'd'] }],
+      outputs: [{ name: 'Y', shape: ['d', 'n'] }],
+    }),
+  );
+  s.run({ X: { data: X.data, dims: [n, d] } }, { Y: { data: out, dims: [d, n] } });
+  return { rows: d, cols: n, data: out };
+}

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { colSums, gemm, gemm64, naiveGemmInto, rowSumSquares, subtractRow, sumSquares } from '../../lib/linalg/gemm';
+import { colSums, gemm, gemm64, naiveGemmInto, rowSumSquares, subtractRow, sumSquares, transpose } from '../../lib/linalg/gemm';
 import { eighSym, eighTridiagonal, lanczosTop, orthonormalizeColumns, pinvApplyLanczos, pinvSym } from '../../lib/linalg/eigen';
 import { encodeOnnxModel, SyncSession } from '../../lib/linalg/onnx';
 import { Rng } from '../../lib/util/rng';
@@ -132,7 +132,7 @@ test('gemm64 equals naive float64 loops', () => {
   assert.ok(m < 1e-10, `max diff ${m}`);
 });
 
-test('column sums, row/total sums of squares and row subtraction match loops', () => {
+test('column sums, row/total sums of squares, transpose and row subtraction match loops', () => {
   const X = randMatrix(300, 260, 3);
   const cs = colSums(X);
   const rs = rowSumSquares(X);
@@ -149,6 +149,11 @@ test('column sums, row/total sums of squares and row subtraction match loops', (
     assert.ok(Math.abs(s - rs[i]) < 1e-3 * s);
   }
   assert.ok(Math.abs(sumSquares(X.data) - tot) < 1e-5 * tot);
+  for (const M of [X, randMatrix(7, 5, 9)]) {
+    const T = transpose(M);
+    assert.equal(T.rows, M.cols);
+    for (let i = 0; i < M.rows; i++) for (let j = 0; j < M.cols; j++) assert.equal(T.data[j * M.rows + i], M.data[i * M.cols + j]);
+  }
   const v = Array.from({ length: X.cols }, (_, j) => j * 0.01);
   const Y = subtractRow(X, v);
   for (let i = 0; i < X.rows; i += 37) for (let j = 0; j < X.cols; j++) assert.equal(Y.data[i * X.cols + j], Math.fround(X.data[i * X.cols + j] - Math.fround(v[j])));
