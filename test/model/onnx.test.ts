@@ -193,7 +193,7 @@ test('a graph without a residual stream gives a clear error, never numbers', () 
 });
 
 /** A one-block toy LM: embed → x + MatMul(x, Wa) → x2 + MatMul(x2, Wm) → norm (Mul by a constant) → the given head. */
-function toyModel(head: 'matmul' | 'q8' | 'gemm'): Uint8Array {
+function toyModel(head: 'matmul' | 'q8' | 'gemm' | 'parallel'): Uint8Array {
   const f32 = (n: number, v = 0.25): Uint8Array => new Uint8Array(new Float32Array(n).fill(v).buffer);
   const vi = (name: string, elem: number, dims: (number | string)[]): any => ({
     name, type: { tensor_type: { elem_type: elem, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dim_value: d } : { dim_param: d })) } } },
@@ -213,7 +213,16 @@ function toyModel(head: 'matmul' | 'q8' | 'gemm'): Uint8Array {
     { name: 'gamma', dims: [4], data_type: 1, raw_data: f32(4, 2) },
     { name: 'head', dims: [4, 8], data_type: 1, raw_data: f32(32) },
   ];
-  if (head === 'matmul') nodes.push({ op_type: 'MatMul', input: ['normed', 'head'], output: ['logits'] });
+  if (head === 'parallel') {
+    // One parallel block: x + (attn(x) + mlp(x)).
+    nodes.splice(1, nodes.length - 1,
+      { op_type: 'MatMul', input: ['e', 'wa'], output: ['attn'] },
+      { op_type: 'MatMul', input: ['e', 'wm'], output: ['mlp'] },
+      { op_type: 'Add', input: ['attn', 'mlp'], output: ['branch'] },
+      { op_type: 'Add', input: ['e', 'branch'], output: ['x2'] },
+      { op_type: 'Mul', input: ['x2', 'gamma'], output: ['normed'] });
+  }
+  if (head === 'matmul' || head === 'parallel') nodes.push({ op_type: 'MatMul', input: ['normed', 'head'], output: ['logits'] });
   if (head === 'gemm') {
     inits.push({ name: 'flat', dims: [2], data_type: 7, raw_data: new Uint8Array(BigInt64Array.from([-1n, 4n]).buffer) });
     nodes.push({ op_type: 'Reshape', input: ['normed', 'flat'], output: ['normed2d'] });
@@ -249,4 +258,16 @@ test('the LM-head input is found behind MatMul, Reshape+Gemm and dynamically qua
     assert.equal(s.layers[0].out.output, 'x2');
     assert.equal(s.finalNorm, head === 'gemm' ? 'normed2d' : 'normed', head);
   }
+});
+
+test('a parallel block (x + (attn + mlp)) is one site per layer and exposes only the resid hook', () => {
+  const ed = new OnnxGraphEditor(toyModel('parallel'));
+  const s = findResidualStream(ed, { num_hidden_layers: 1, hidden_size: 4, vocab_size: 8 }, 'parallel');
+  assert.equal(s.parallel, true);
+  assert.equal(s.sites.length, 1);
+  assert.equal(s.layers[0].out.branch, 'branch');
+  assert.equal(s.layers[0].mlp, undefined);
+  const info = addHooks(ed, s);
+  assert.deepEqual(info.captures, ['embeds', 'resid.0', 'final_norm']);
+  assert.equal(info.parallel, true);
 });
