@@ -68,57 +68,59 @@ export function trainCcs(X: Matrix, y: ArrayLike<number>, opts: ProbeOptions = {
   const epochs = opts.epochs ?? 1000, tries = opts.tries ?? 10;
   const lr = opts.lr ?? 1e-3, wd = opts.weightDecay ?? 0.01;
   const rng = new Rng(opts.seed ?? 0);
-  const wM: Matrix = { rows: d, cols: 1, data: new Float32Array(d) };
-  const zM: Matrix = { rows: 2 * m, cols: 1, data: new Float32Array(2 * m) };
-  const gz: Matrix = { rows: 1, cols: 2 * m, data: new Float32Array(2 * m) };
-  const gw: Matrix = { rows: 1, cols: d, data: new Float32Array(d) };
-  const lossAt = (theta: Float64Array): number => {
-    for (let j = 0; j < d; j++) wM.data[j] = theta[j];
-    gemm(ZM, wM, { out: zM });
-    let L = 0;
-    for (let k = 0; k < m; k++) {
-      const p1 = sigmoid(zM.data[k] + theta[d]), p0 = sigmoid(zM.data[m + k] + theta[d]);
-      L += (p1 - (1 - p0)) ** 2 + Math.min(p0, p1) ** 2;
-    }
-    return L / m;
-  };
-  let best: Float64Array | null = null, bestLoss = Infinity;
-  const total = epochs * tries;
-  for (let t = 0; t < tries; t++) {
-    const a = 1 / Math.sqrt(d);
+  // all restarts train together: weights as a T×d matrix, one GEMM per epoch for the forward and one for the gradient
+  const T = tries;
+  const thetas: Float64Array[] = [];
+  const a = 1 / Math.sqrt(d);
+  for (let t = 0; t < T; t++) {
     const theta = new Float64Array(d + 1);
     for (let j = 0; j <= d; j++) theta[j] = (2 * rng.next() - 1) * a;
-    const opt = new AdamW(d + 1, lr, wd);
-    const grad = new Float64Array(d + 1);
-    for (let e = 0; e < epochs; e++) {
-      for (let j = 0; j < d; j++) wM.data[j] = theta[j];
-      gemm(ZM, wM, { out: zM });
-      let gb = 0;
+    thetas.push(theta);
+  }
+  const opt = thetas.map(() => new AdamW(d + 1, lr, wd));
+  const W: Matrix = { rows: T, cols: d, data: new Float32Array(T * d) };
+  const zM: Matrix = { rows: 2 * m, cols: T, data: new Float32Array(2 * m * T) };
+  const G: Matrix = { rows: 2 * m, cols: T, data: new Float32Array(2 * m * T) };
+  const gW: Matrix = { rows: T, cols: d, data: new Float32Array(T * d) };
+  const grad = new Float64Array(d + 1);
+  const forward = () => {
+    for (let t = 0; t < T; t++) for (let j = 0; j < d; j++) W.data[t * d + j] = thetas[t][j];
+    gemm(ZM, W, { transB: true, out: zM });
+  };
+  const losses = new Float64Array(T);
+  for (let e = 0; e <= epochs; e++) {
+    forward();
+    losses.fill(0);
+    const gb = new Float64Array(T);
+    for (let t = 0; t < T; t++) {
+      const b = thetas[t][d];
       for (let k = 0; k < m; k++) {
-        const p1 = sigmoid(zM.data[k] + theta[d]), p0 = sigmoid(zM.data[m + k] + theta[d]);
+        const p1 = sigmoid(zM.data[k * T + t] + b), p0 = sigmoid(zM.data[(m + k) * T + t] + b);
+        losses[t] += ((p1 - (1 - p0)) ** 2 + Math.min(p0, p1) ** 2) / m;
         const c = (2 * (p1 + p0 - 1)) / m;
         let g1 = c, g0 = c;
         if (p0 < p1) g0 += (2 * p0) / m;
         else g1 += (2 * p1) / m;
         g1 *= p1 * (1 - p1);
         g0 *= p0 * (1 - p0);
-        gz.data[k] = g1;
-        gz.data[m + k] = g0;
-        gb += g1 + g0;
+        G.data[k * T + t] = g1;
+        G.data[(m + k) * T + t] = g0;
+        gb[t] += g1 + g0;
       }
-      gemm(gz, ZM, { out: gw });
-      grad.set(gw.data);
-      grad[d] = gb;
-      opt.step(theta, grad);
-      opts.onProgress?.(t * epochs + e + 1, total);
     }
-    const L = lossAt(theta);
-    if (L < bestLoss) {
-      bestLoss = L;
-      best = theta;
+    if (e === epochs) break; // the last pass only evaluates the final losses
+    gemm(G, ZM, { transA: true, out: gW });
+    for (let t = 0; t < T; t++) {
+      for (let j = 0; j < d; j++) grad[j] = gW.data[t * d + j];
+      grad[d] = gb[t];
+      opt[t].step(thetas[t], grad);
     }
+    opts.onProgress?.(e + 1, epochs);
   }
-  const theta = best!;
+  let bestT = 0;
+  for (let t = 1; t < T; t++) if (losses[t] < losses[bestT]) bestT = t;
+  const bestLoss = losses[bestT];
+  const theta = thetas[bestT];
   // fold the normalisation into a raw-space probe: score(x) = w/scale·(x − mean of both side means) + b
   const w = new Float32Array(d);
   let b = theta[d];
