@@ -14,7 +14,7 @@ export interface PcaOptions {
   oversamples?: number;
   /** Power iterations (default 7 when k < 0.1·min(n, d), else 4, as scikit-learn). */
   nIter?: number;
-  /** 'full' only: largest min(n, d) solved by a dense eigen-decomposition; above it, Lanczos to 1e-9 (default 2048). */
+  /** 'full' only: largest min(n, d) solved by a dense eigen-decomposition; above it, Lanczos to 1e-9 (default 256). */
   denseLimit?: number;
 }
 
@@ -206,7 +206,7 @@ export function pca(X: Matrix, k: number, opts: PcaOptions = {}): PcaResult {
       }
     }
     scores = { rows: n, cols: k, data: sc };
-  } else if (Math.min(n, d) <= (opts.denseLimit ?? 2048)) {
+  } else if (Math.min(n, d) <= (opts.denseLimit ?? 256)) {
     // exact: eigen-decomposition of the smaller of XcᵀXc (d×d) and XcXcᵀ (n×n)
     const Xc = C.materialise();
     const useCov = d <= n;

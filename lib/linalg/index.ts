@@ -1,0 +1,6 @@
+// Fast dense linear algebra for the analysis stage: GEMM on ONNX Runtime's MLAS kernels, symmetric eigen-solvers,
+// Lanczos and pseudo-inverses.
+export * from './gemm';
+export * from './eigen';
+export { SyncSession, encodeOnnxModel, cachedSession, linalgThreads, ONNX_FLOAT, ONNX_DOUBLE } from './onnx';
+export type { OnnxNode, OnnxValueInfo } from './onnx';
