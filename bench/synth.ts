@@ -3,8 +3,9 @@
 // bit for bit up to the last ulp of log/cos before the float32 rounding.
 import type { Matrix } from '../lib/util/matrix';
 
-/** The recipe's seed and class shift (in noise standard deviations). */
+/** The recipe's seed. */
 export const SEED = 1234;
+/** Class shift along the planted direction, in noise standard deviations. */
 export const SHIFT = 0.5;
 
 /** The triple32 integer hash (uint32 in, uint32 out). */
@@ -90,7 +91,7 @@ export interface SynthSet {
   y: Uint8Array;
 }
 
-/** The benchmark's data sets: 6000×4096 train (block 0), 2000×4096 test (block 1), 2000×768 (block 3); `small` shrinks rows like --smoke. */
+/** The benchmark's data sets: 6000×4096 train (block 0), 2000×4096 test (block 1), 2000×768 (block 3); `smoke` uses the baseline's --smoke row counts (600, 200, 200). */
 export function datasets(opts: { smoke?: boolean } = {}): { train4096: SynthSet; test4096: SynthSet; x768: SynthSet } {
   const [n, nt, n7] = opts.smoke ? [600, 200, 200] : [6000, 2000, 2000];
   const a = makeMatrix(0, n, 4096);

@@ -51,8 +51,9 @@ class PbWriter {
   }
 }
 
-/** ONNX element types used here. */
+/** ONNX element type code of float32. */
 export const ONNX_FLOAT = 1;
+/** ONNX element type code of float64. */
 export const ONNX_DOUBLE = 11;
 
 /** A graph value: name, element type and shape (numbers are fixed dims, strings are symbolic). */
