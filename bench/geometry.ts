@@ -42,12 +42,14 @@ function twSub(X: Matrix, Y: Matrix): number {
   return trustworthiness(selectRows(X, idx), selectRows(Y, idx), 10);
 }
 
-/** One timed sklearn TSNE fit (same settings as the baseline script) in a fresh Python process; saves the embedding. */
+/** One timed sklearn TSNE fit (same settings and thread set-up as the baseline script) in a fresh Python process; saves the embedding. */
 function sklearnOnce(block: number, n: number, d: number, outNpy: string): { seconds: number; kl: number } {
   const code = `
 import sys, time, json, numpy as np
 sys.path.insert(0, ${JSON.stringify(SHARED_BENCH)})
 from python_baseline import make_matrix
+import torch  # as the baseline script: this Debian torch resets OpenMP to 1 thread on import, so set 2
+torch.set_num_threads(2)
 from sklearn.manifold import TSNE
 X = make_matrix(${block}, ${n}, ${d})[0]
 t0 = time.perf_counter()
