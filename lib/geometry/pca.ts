@@ -3,7 +3,7 @@
 import type { Matrix } from '../util/matrix';
 import { Rng } from '../util/rng';
 import { colSums, gemm, subtractRow, sumSquares } from '../linalg/gemm';
-import { eighSym, lanczosTop, orthonormalizeColumns } from '../linalg/eigen';
+import { eighSym, lanczosTop, orthonormalizeSpan } from '../linalg/eigen';
 
 /** PCA options: solver, seed of the random projection, oversampling and power iterations (randomised only). */
 export interface PcaOptions {
@@ -129,20 +129,20 @@ function toF64(m: Matrix): Float64Array {
   return Float64Array.from(m.data);
 }
 
-/** Orthonormalise the rows of an r×c float32 matrix (float64 Gram–Schmidt) and return float32. */
+/** Orthonormal basis (float32) of the row span of an r×c matrix (r small): via the transpose's column span. */
 function orthRows(M: Matrix): Matrix {
-  // rows of M = columns of Mᵀ; transpose into c×r, orthonormalise columns, transpose back
   const { rows: r, cols: c } = M;
   const T = new Float64Array(r * c);
   for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) T[j * r + i] = M.data[i * c + j];
-  const Q = orthonormalizeColumns(T, c, r);
+  const Q = orthonormalizeSpan(T, c, r);
   const out = new Float32Array(r * c);
   for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[i * c + j] = Q[j * r + i];
   return { rows: r, cols: c, data: out };
 }
 
+/** Orthonormal basis (float32) of the column span of a tall n×l matrix. */
 function orthCols(M: Matrix): Matrix {
-  return { rows: M.rows, cols: M.cols, data: Float32Array.from(orthonormalizeColumns(toF64(M), M.rows, M.cols)) };
+  return { rows: M.rows, cols: M.cols, data: Float32Array.from(orthonormalizeSpan(M.data, M.rows, M.cols)) };
 }
 
 /** Fit PCA with k components on the rows of X (n×d float32). */

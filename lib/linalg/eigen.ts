@@ -1,5 +1,6 @@
 // Symmetric eigen-decomposition (Householder tridiagonalisation + implicit QL, float64), thin QR, Lanczos with full
 // re-orthogonalisation (top eigenpairs and pseudo-inverse application of a symmetric operator), and pseudo-inverses.
+import { gemm64 } from './gemm';
 
 /** Eigen-decomposition of a symmetric matrix: ascending eigenvalues; row k of `vectors` is the unit eigenvector of values[k]. */
 export interface SymEig {
@@ -425,4 +426,29 @@ export function pinvApplyLanczos(op: SymOperator, b: Float64Array, opts: PinvOpt
       prevNorm = Math.sqrt(nrm);
     }
   }
+}
+
+/**
+ * Orthonormal basis of the column span of a row-major rows×cols matrix (cols small), via the float64 Gram matrix:
+ * Q = A·V·Λ^(−1/2) with AᵀA = VΛVᵀ, applied twice for accuracy. Columns are not nested like QR's (only the span is
+ * kept); directions with eigenvalue below 1e-13·max come out as zero columns. Row-major loops only (fast for tall A).
+ */
+export function orthonormalizeSpan(A: ArrayLike<number>, rows: number, cols: number): Float64Array {
+  let Q: Float64Array = Float64Array.from(A);
+  const T = new Float64Array(cols * cols);
+  for (let pass = 0; pass < 2; pass++) {
+    const G = gemm64(Q, [rows, cols], Q, [rows, cols], { transA: true }).data;
+    for (let a = 0; a < cols; a++) for (let b = 0; b < a; b++) G[a * cols + b] = G[b * cols + a] = 0.5 * (G[a * cols + b] + G[b * cols + a]);
+    const e = eighSym(G, cols);
+    let mx = 0;
+    for (const v of e.values) mx = Math.max(mx, Math.abs(v));
+    // T = V Λ^{-1/2} (cols×cols), with V's columns = e.vectors rows
+    for (let k = 0; k < cols; k++) {
+      const lam = e.values[k];
+      const s = lam > 1e-13 * mx && lam > 0 ? 1 / Math.sqrt(lam) : 0;
+      for (let a = 0; a < cols; a++) T[a * cols + k] = e.vectors[k * cols + a] * s;
+    }
+    Q = gemm64(Q, [rows, cols], T, [cols, cols]).data;
+  }
+  return Q;
 }

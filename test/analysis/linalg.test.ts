@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { colSums, gemm, gemm64, naiveGemmInto, rowSumSquares, subtractRow, sumSquares, transpose } from '../../lib/linalg/gemm';
-import { eighSym, eighTridiagonal, lanczosTop, orthonormalizeColumns, pinvApplyLanczos, pinvSym } from '../../lib/linalg/eigen';
+import { eighSym, eighTridiagonal, lanczosTop, orthonormalizeColumns, orthonormalizeSpan, pinvApplyLanczos, pinvSym } from '../../lib/linalg/eigen';
 import { encodeOnnxModel, SyncSession } from '../../lib/linalg/onnx';
 import { Rng } from '../../lib/util/rng';
 import type { Matrix } from '../../lib/util/matrix';
@@ -182,7 +182,31 @@ test('eighSym agrees with a Jacobi eigensolver and satisfies A·v = λ·v', () =
   assert.ok(maxAbs(t.values, [2 - Math.SQRT2, 2, 2 + Math.SQRT2]) < 1e-12);
 });
 
-test('orthonormalizeColumns returns orthonormal columns spanning the input', () => {
+test('orthonormalizeColumns / orthonormalizeSpan return orthonormal columns spanning the input', () => {
+  const A = Float64Array.from(randMatrix(5000, 6, 5).data);
+  for (const Q of [orthonormalizeColumns(A, 5000, 6), orthonormalizeSpan(A, 5000, 6)]) {
+    // orthonormal
+    for (let a = 0; a < 6; a++) {
+      for (let b = 0; b < 6; b++) {
+        let s = 0;
+        for (let i = 0; i < 5000; i++) s += Q[i * 6 + a] * Q[i * 6 + b];
+        assert.ok(Math.abs(s - (a === b ? 1 : 0)) < 1e-12);
+      }
+    }
+    // spans A: every column of A equals its projection Q·Qᵀ·a
+    for (let c = 0; c < 6; c++) {
+      const coef = new Float64Array(6);
+      for (let k = 0; k < 6; k++) for (let i = 0; i < 5000; i++) coef[k] += Q[i * 6 + k] * A[i * 6 + c];
+      for (let i = 0; i < 5000; i += 97) {
+        let p = 0;
+        for (let k = 0; k < 6; k++) p += Q[i * 6 + k] * coef[k];
+        assert.ok(Math.abs(p - A[i * 6 + c]) < 1e-9);
+      }
+    }
+  }
+});
+
+test('orthonormalizeColumns returns orthonormal columns (small)', () => {
   const A = Float64Array.from(randMatrix(50, 6, 5).data);
   const Q = orthonormalizeColumns(A, 50, 6);
   for (let a = 0; a < 6; a++) {
