@@ -130,19 +130,19 @@ function toF64(m: Matrix): Float64Array {
 }
 
 /** Orthonormal basis (float32) of the row span of an r×c matrix (r small): via the transpose's column span. */
-function orthRows(M: Matrix): Matrix {
+function orthRows(M: Matrix, passes = 2): Matrix {
   const { rows: r, cols: c } = M;
   const T = new Float64Array(r * c);
   for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) T[j * r + i] = M.data[i * c + j];
-  const Q = orthonormalizeSpan(T, c, r);
+  const Q = orthonormalizeSpan(T, c, r, passes);
   const out = new Float32Array(r * c);
   for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[i * c + j] = Q[j * r + i];
   return { rows: r, cols: c, data: out };
 }
 
 /** Orthonormal basis (float32) of the column span of a tall n×l matrix. */
-function orthCols(M: Matrix): Matrix {
-  return { rows: M.rows, cols: M.cols, data: Float32Array.from(orthonormalizeSpan(M.data, M.rows, M.cols)) };
+function orthCols(M: Matrix, passes = 2): Matrix {
+  return { rows: M.rows, cols: M.cols, data: Float32Array.from(orthonormalizeSpan(M.data, M.rows, M.cols, passes)) };
 }
 
 /** Fit PCA with k components on the rows of X (n×d float32). */
@@ -167,10 +167,11 @@ export function pca(X: Matrix, k: number, opts: PcaOptions = {}): PcaResult {
     const omega = new Float32Array(l * d);
     for (let i = 0; i < omega.length; i++) omega[i] = rng.normal();
     // Y = Xc·Ωᵀ (n×l), Ω stored l×d
-    let Q = orthCols(C.timesT({ rows: l, cols: d, data: omega }));
+    // intermediate blocks only need conditioning (one Gram pass, like scikit-learn's LU steps); the last is exact
+    let Q = orthCols(C.timesT({ rows: l, cols: d, data: omega }), nIter ? 1 : 2);
     for (let it = 0; it < nIter; it++) {
-      const Z = orthRows(C.tTimes(Q)); // l×d
-      Q = orthCols(C.timesT(Z)); // n×l
+      const Z = orthRows(C.tTimes(Q), 1); // l×d
+      Q = orthCols(C.timesT(Z), it === nIter - 1 ? 2 : 1); // n×l
     }
     const B = C.tTimes(Q); // l×d
     const Bd = toF64(B);

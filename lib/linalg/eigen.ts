@@ -430,13 +430,13 @@ export function pinvApplyLanczos(op: SymOperator, b: Float64Array, opts: PinvOpt
 
 /**
  * Orthonormal basis of the column span of a row-major rows×cols matrix (cols small), via the float64 Gram matrix:
- * Q = A·V·Λ^(−1/2) with AᵀA = VΛVᵀ, applied twice for accuracy. Columns are not nested like QR's (only the span is
+ * Q = A·V·Λ^(−1/2) with AᵀA = VΛVᵀ, applied `passes` times (default twice, for orthonormality to rounding). Columns are not nested like QR's (only the span is
  * kept); directions with eigenvalue below 1e-13·max come out as zero columns. Row-major loops only (fast for tall A).
  */
-export function orthonormalizeSpan(A: ArrayLike<number>, rows: number, cols: number): Float64Array {
+export function orthonormalizeSpan(A: ArrayLike<number>, rows: number, cols: number, passes = 2): Float64Array {
   let Q: Float64Array = Float64Array.from(A);
   const T = new Float64Array(cols * cols);
-  for (let pass = 0; pass < 2; pass++) {
+  for (let pass = 0; pass < passes; pass++) {
     const G = gemm64(Q, [rows, cols], Q, [rows, cols], { transA: true }).data;
     for (let a = 0; a < cols; a++) for (let b = 0; b < a; b++) G[a * cols + b] = G[b * cols + a] = 0.5 * (G[a * cols + b] + G[b * cols + a]);
     const e = eighSym(G, cols);
