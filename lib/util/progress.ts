@@ -10,7 +10,7 @@ export interface ProgressOptions {
   stream?: NodeJS.WriteStream | { write(s: string): unknown; isTTY?: boolean };
   /** Minimum milliseconds between non-TTY lines (default 2000). */
   intervalMs?: number;
-  /** Silence all output. */
+  /** Silence all output (SYCO_QUIET=1 in the environment does too). */
   quiet?: boolean;
 }
 
@@ -38,6 +38,8 @@ export class Progress {
   private readonly intervalMs: number;
   private readonly quiet: boolean;
   private finished = false;
+  /** `done` when the last non-TTY line was printed (-1 = none), so finish() never repeats it. */
+  private printedDone = -1;
 
   constructor(opts: ProgressOptions) {
     this.label = opts.label;
@@ -83,6 +85,7 @@ export class Progress {
     } else if (now - this.lastPrint >= this.intervalMs) {
       this.stream.write(this.line() + '\n');
       this.lastPrint = now;
+      this.printedDone = this.done;
     }
   }
 
@@ -90,6 +93,7 @@ export class Progress {
   finish(): void {
     if (this.finished || this.quiet) return;
     this.finished = true;
-    this.stream.write((this.tty ? `\r${this.line()}\x1b[K` : this.line()) + '\n');
+    if (this.tty) this.stream.write(`\r${this.line()}\x1b[K\n`);
+    else if (this.printedDone !== this.done) this.stream.write(this.line() + '\n');
   }
 }

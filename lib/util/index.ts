@@ -1,0 +1,6 @@
+// Small shared utilities: matrices, .npy files, atomic writes, seeded randomness, progress bars.
+export * from './matrix';
+export * from './npy';
+export * from './fs';
+export * from './rng';
+export * from './progress';
