@@ -12,5 +12,6 @@ export * as judge from './judge/index';
 export * as plots from './plots/index';
 export * as tables from './tables/index';
 export * as report from './report/index';
+export * as study from './study/index';
 export * as util from './util/index';
 export type { Matrix } from './util/matrix';

@@ -1,0 +1,3 @@
+// The study as one object over a run folder, and its settings (environment variables, defaults, flags).
+export * from './config';
+export * from './study';

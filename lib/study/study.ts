@@ -1,0 +1,263 @@
+// One run of the study in one folder: each stage computes its result once, saves it there, and re-uses it on the
+// next call (a notebook re-run, or `syco run` resumed after a crash). Notebooks and the CLI call the same methods.
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import {
+  buildPairsWithStats, loadAnthropicSycophancy, pairGroupKey, readPairsJsonl, samplePairs, splitPairs, writePairsJsonl,
+  type Pair,
+} from '../datasets/index';
+import type { HookedModel } from '../model/types';
+import { extractActivations, type ExtractSummary } from '../activations/extract';
+import { ActivationStore, openActivationStore } from '../activations/store';
+import { projectLayers, type LayerProjection, type ProjectionMethod } from '../geometry/project';
+import { probeSweep, type LayerProbeResult } from '../probes/sweep';
+import type { ProbeKind } from '../probes/types';
+import { mlpAverageActivation, mlpDifference, type MlpLayerActivation, type MlpLayerDifference } from '../mlp/index';
+import { atomicWriteJson, ensureDir, sha256 } from '../util/fs';
+import { matrix, type Matrix } from '../util/matrix';
+import { modelTag, type StudyConfig } from './config';
+
+/** The data stage's result: the sampled pairs, their train/test split, and where they came from. */
+export interface StudyData {
+  /** Sampled pairs in the study's format (label 1 = sycophantic text, 0 = not). */
+  pairs: Pair[];
+  train: Pair[];
+  test: Pair[];
+  /** Held-out A/B-format pairs (source rows not among the sampled pairs) for the behavioural evaluation. */
+  abHeldOut: Pair[];
+  /** Rows read per subset, pairs built and dropped (one word or fewer). */
+  stats: { rows: number; skipped: number; built: number; dropped: number; bySubset: Record<string, number>; files: string[] };
+}
+
+/** A probe result without its direction vector (JSON-ready). */
+export type ProbeSummary = Omit<LayerProbeResult, 'direction'>;
+
+/** The MLP stage's result: the study's normalised average activation and the pos−neg difference statistics. */
+export interface StudyMlp {
+  average: MlpLayerActivation[];
+  difference: MlpLayerDifference[];
+}
+
+/** Seconds spent in each stage by this process (stages re-used from disk count their load time). */
+export type StageTimings = Record<string, number>;
+
+function readJson<T>(path: string): T {
+  return JSON.parse(readFileSync(path, 'utf8')) as T;
+}
+
+/** A hash of the settings a stage's saved result depends on (a changed setting recomputes the stage). */
+function settingsKey(value: unknown): string {
+  return sha256(JSON.stringify(value)).slice(0, 16);
+}
+
+/** The folder a notebook uses for a configuration: runs/nb-<model>-<hash of the data/activation settings>. */
+export function notebookRunDir(cfg: StudyConfig): string {
+  const key = settingsKey([cfg.model, cfg.dtype, cfg.modelFile ?? null, cfg.data, cfg.subsets ?? null, cfg.format, cfg.pairs, cfg.testFrac, cfg.layers, cfg.position, cfg.hooks, cfg.seed]);
+  return join(cfg.runsDir, `nb-${modelTag(cfg.model)}-${key.slice(0, 8)}`);
+}
+
+/** A run folder name for `syco run`: runs/<UTC timestamp>. */
+export function timestampRunDir(cfg: StudyConfig, now = new Date()): string {
+  return join(cfg.runsDir, now.toISOString().replace(/[:]/g, '-').replace(/\.\d+Z$/, 'Z'));
+}
+
+/** The whole study over one run folder: data → activations → geometry | probes | MLP (→ steering, judge in later stages). */
+export class Study {
+  readonly cfg: StudyConfig;
+  readonly dir: string;
+  /** Seconds per stage spent by this object. */
+  readonly timings: StageTimings = {};
+  private dataCache?: StudyData;
+  private modelCache?: Promise<HookedModel>;
+  private storeCache?: ActivationStore;
+  private log: (line: string) => void;
+
+  constructor(cfg: StudyConfig, dir: string, opts: { log?: (line: string) => void } = {}) {
+    this.cfg = cfg;
+    this.dir = resolve(dir);
+    this.log = opts.log ?? ((line) => process.stderr.write(line + '\n'));
+    ensureDir(this.dir);
+    const configPath = join(this.dir, 'config.json');
+    atomicWriteJson(configPath, { ...cfg, saved: new Date().toISOString() });
+  }
+
+  /** Path of a file inside the run folder. */
+  path(...parts: string[]): string {
+    return join(this.dir, ...parts);
+  }
+
+  /** Time a stage and record it under `name`. */
+  async timed<T>(name: string, fn: () => Promise<T> | T): Promise<T> {
+    const t0 = performance.now();
+    try {
+      return await fn();
+    } finally {
+      this.timings[name] = (this.timings[name] ?? 0) + (performance.now() - t0) / 1000;
+    }
+  }
+
+  /** Stage 1: load and validate the Anthropic rows, build pairs, sample and split them (saved as JSONL). */
+  async data(): Promise<StudyData> {
+    if (this.dataCache) return this.dataCache;
+    return this.timed('data', async () => {
+      const c = this.cfg;
+      const key = settingsKey([c.data, c.subsets ?? null, c.format, c.pairs, c.testFrac, c.seed]);
+      const metaPath = this.path('data', 'data.json');
+      if (existsSync(metaPath)) {
+        const meta = readJson<{ key: string; stats: StudyData['stats'] }>(metaPath);
+        if (meta.key === key) {
+          const read = (n: string) => readPairsJsonl(this.path('data', n));
+          this.dataCache = { pairs: read('pairs.jsonl'), train: read('pairs.train.jsonl'), test: read('pairs.test.jsonl'), abHeldOut: read('ab_heldout.jsonl'), stats: meta.stats };
+          return this.dataCache;
+        }
+      }
+      const loaded = await loadAnthropicSycophancy({ source: c.data, subsets: c.subsets });
+      for (const w of loaded.warnings) this.log(`data: warning: ${w}`);
+      const built = buildPairsWithStats(loaded.rows, c.format);
+      if (built.pairs.length < 4) throw new Error(`data: ${c.data} gave only ${built.pairs.length} pairs in ${c.format} format`);
+      const pairs = samplePairs(built.pairs, Math.min(c.pairs, built.pairs.length), c.seed);
+      const { train, test } = splitPairs(pairs, c.testFrac, c.seed);
+      const used = new Set(pairs.map(pairGroupKey));
+      const ab = c.format === 'ab' ? built.pairs : buildPairsWithStats(loaded.rows, 'ab').pairs;
+      const abHeldOut = samplePairs(ab.filter((p) => !used.has(pairGroupKey(p))), c.abItems, c.seed + 1);
+      const stats: StudyData['stats'] = {
+        rows: loaded.rows.length, skipped: loaded.skipped, built: built.pairs.length, dropped: built.dropped,
+        bySubset: built.bySubset, files: loaded.files.map((f) => f.url ?? f.path),
+      };
+      ensureDir(this.path('data'));
+      writePairsJsonl(this.path('data', 'pairs.jsonl'), pairs);
+      writePairsJsonl(this.path('data', 'pairs.train.jsonl'), train);
+      writePairsJsonl(this.path('data', 'pairs.test.jsonl'), test);
+      writePairsJsonl(this.path('data', 'ab_heldout.jsonl'), abHeldOut);
+      atomicWriteJson(metaPath, { key, stats });
+      this.dataCache = { pairs, train, test, abHeldOut, stats };
+      return this.dataCache;
+    });
+  }
+
+  /** The hooked model (loaded once per Study). */
+  model(): Promise<HookedModel> {
+    if (!this.modelCache) {
+      this.modelCache = this.timed('model load', async () => {
+        const { loadHookedModel } = await import('../model/hooked');
+        return loadHookedModel(this.cfg.model, { dtype: this.cfg.dtype, modelFileName: this.cfg.modelFile, threads: this.cfg.threads });
+      });
+    }
+    return this.modelCache;
+  }
+
+  /** Stage 2: every pair through the model, residual stream (and MLP output) of every chosen layer at the chosen position. Resumable. */
+  async activations(opts: { quiet?: boolean } = {}): Promise<ActivationStore> {
+    if (this.storeCache) return this.storeCache;
+    const dir = this.path('activations');
+    if (existsSync(join(dir, 'manifest.json'))) {
+      const store = openActivationStore(dir);
+      if (store.complete) return (this.storeCache = store);
+    }
+    const { pairs } = await this.data();
+    const model = await this.model();
+    const summary: ExtractSummary = await this.timed('activations', () => extractActivations({
+      model, pairs, outDir: dir, hooks: this.cfg.hooks, layers: this.cfg.layers, position: this.cfg.position,
+      batchSize: this.cfg.batchSize, source: this.cfg.data, quiet: opts.quiet,
+    }));
+    this.log(`activations: ${summary.pairs} pairs, ${summary.layers.length} layers × ${summary.hooks.join('+')} (${summary.computed} computed, ${summary.skipped} re-used) in ${summary.seconds.toFixed(1)} s`);
+    return (this.storeCache = openActivationStore(dir));
+  }
+
+  /** Stage 3: per-layer 2-D (or 3-D) projections of pos and neg activations by one method (saved per method). */
+  async geometry(method: ProjectionMethod, opts: { dims?: 2 | 3; hook?: 'resid' | 'mlp' | 'attn'; layers?: number[] } = {}): Promise<LayerProjection[]> {
+    const store = await this.activations();
+    const dims = opts.dims ?? 2;
+    const hook = opts.hook ?? 'resid';
+    const layers = opts.layers ?? store.layers;
+    const settings = { method, dims, hook, layers, seed: this.cfg.seed, iterations: method === 'tsne' ? this.cfg.tsneIterations : undefined };
+    const file = this.path('geometry', `${method}${dims === 3 ? '-3d' : ''}${hook === 'resid' ? '' : `-${hook}`}.json`);
+    if (existsSync(file)) {
+      const saved = readJson<{ key: string; layers: SavedProjection[] }>(file);
+      if (saved.key === settingsKey(settings)) return saved.layers.map(fromSavedProjection);
+    }
+    const out = await this.timed(`geometry ${method}`, () => projectLayers(store, {
+      method, dims, hook, layers, seed: this.cfg.seed, iterations: settings.iterations, threads: this.cfg.threads,
+    }));
+    ensureDir(this.path('geometry'));
+    atomicWriteJson(file, { key: settingsKey(settings), settings, layers: out.map(toSavedProjection) });
+    return out;
+  }
+
+  /** Stage 4: one probe per layer of every configured kind, trained on the train split and scored on the test split. */
+  async probes(kinds: ProbeKind[] = this.cfg.probes, opts: { hook?: 'resid' | 'mlp' | 'attn'; quiet?: boolean } = {}): Promise<Record<string, ProbeSummary[]>> {
+    const store = await this.activations();
+    const hook = opts.hook ?? 'resid';
+    const out: Record<string, ProbeSummary[]> = {};
+    for (const kind of kinds) {
+      const settings = { kind, hook, testFrac: this.cfg.testFrac, seed: this.cfg.seed, layers: store.layers };
+      const file = this.path('probes', `${kind}${hook === 'resid' ? '' : `-${hook}`}.json`);
+      if (existsSync(file)) {
+        const saved = readJson<{ key: string; results: ProbeSummary[] }>(file);
+        if (saved.key === settingsKey(settings)) {
+          out[kind] = saved.results;
+          continue;
+        }
+      }
+      const results = await this.timed(`probe ${kind}`, () => probeSweep(store, { probe: kind, hook, testFrac: this.cfg.testFrac, seed: this.cfg.seed, quiet: opts.quiet }));
+      out[kind] = results.map(({ direction: _d, ...rest }) => rest);
+      ensureDir(this.path('probes'));
+      atomicWriteJson(file, { key: settingsKey(settings), settings, results: out[kind] });
+    }
+    return out;
+  }
+
+  /** Stage 5: average normalised MLP activation per layer and the pos−neg difference statistics. */
+  async mlp(): Promise<StudyMlp> {
+    const store = await this.activations();
+    if (!store.hooks.includes('mlp')) throw new Error(`${store.dir}: MLP outputs were not captured (hooks: ${store.hooks.join(', ')}); add mlp to SYCO_HOOKS`);
+    const file = this.path('mlp', 'mlp.json');
+    const key = settingsKey([store.layers, store.pairs, this.cfg.seed]);
+    if (existsSync(file)) {
+      const saved = readJson<{ key: string } & StudyMlp>(file);
+      if (saved.key === key) return { average: saved.average, difference: saved.difference };
+    }
+    const res = await this.timed('mlp', () => ({
+      average: mlpAverageActivation(store, { quiet: true }).layers,
+      difference: mlpDifference(store, { quiet: true, seed: this.cfg.seed }),
+    }));
+    ensureDir(this.path('mlp'));
+    atomicWriteJson(file, { key, ...res });
+    return res;
+  }
+
+  /** Release the model. */
+  async close(): Promise<void> {
+    if (this.modelCache) {
+      const m = await this.modelCache.catch(() => null);
+      this.modelCache = undefined;
+      await m?.dispose();
+    }
+  }
+}
+
+/** A LayerProjection as JSON (typed arrays as plain arrays). */
+interface SavedProjection {
+  layer: number;
+  hook: LayerProjection['hook'];
+  method: LayerProjection['method'];
+  of: LayerProjection['of'];
+  rows: number;
+  cols: number;
+  coords: number[];
+  labels: number[];
+  pair: number[];
+  info: Record<string, unknown>;
+}
+
+function toSavedProjection(p: LayerProjection): SavedProjection {
+  return {
+    layer: p.layer, hook: p.hook, method: p.method, of: p.of, rows: p.coords.rows, cols: p.coords.cols,
+    coords: Array.from(p.coords.data), labels: Array.from(p.labels), pair: Array.from(p.pair), info: p.info,
+  };
+}
+
+function fromSavedProjection(s: SavedProjection): LayerProjection {
+  const coords: Matrix = matrix(s.rows, s.cols, Float32Array.from(s.coords));
+  return { layer: s.layer, hook: s.hook, method: s.method, of: s.of, coords, labels: Uint8Array.from(s.labels), pair: Int32Array.from(s.pair), info: s.info };
+}
