@@ -88,7 +88,7 @@ export function defaultStudyConfig(): StudyConfig {
     tsneIterations: 300,
     probes: ['lr', 'mm', 'mm-iid', 'ccs'],
     steerLayers: 'auto',
-    multipliers: [4, 0],
+    multipliers: [2, 0],
     normalize: 'common',
     promptLimit: 10,
     maxNewTokens: 24,

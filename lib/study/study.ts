@@ -13,9 +13,14 @@ import { projectLayers, type LayerProjection, type ProjectionMethod } from '../g
 import { probeSweep, type LayerProbeResult } from '../probes/sweep';
 import type { ProbeKind } from '../probes/types';
 import { mlpAverageActivation, mlpDifference, type MlpLayerActivation, type MlpLayerDifference } from '../mlp/index';
+import { computeVectors, loadVectors, saveVectors, type SteeringVectorSet } from '../steering/vectors';
+import { steeringSweep, type SweepSummary } from '../steering/sweep';
+import { abEvaluate, abItemsFromPairs, loadAbItems, type AbResult } from '../steering/ab';
+import { defaultPersonaPrompts, loadPromptList } from '../datasets/index';
+import type { JudgeReport } from '../judge/judge';
 import { atomicWriteJson, ensureDir, sha256 } from '../util/fs';
 import { matrix, type Matrix } from '../util/matrix';
-import { modelTag, type StudyConfig } from './config';
+import { modelTag, resolveSteerLayers, signedMultipliers, type StudyConfig } from './config';
 
 /** The data stage's result: the sampled pairs, their train/test split, and where they came from. */
 export interface StudyData {
@@ -224,6 +229,86 @@ export class Study {
     ensureDir(this.path('mlp'));
     atomicWriteJson(file, { key, ...res });
     return res;
+  }
+
+  /** Stage 6a: steering vectors per layer — mean of (sycophantic − non-sycophantic) over the training pairs, normalised. */
+  async vectors(): Promise<SteeringVectorSet> {
+    const store = await this.activations();
+    const { train } = await this.data();
+    const dir = this.path('vectors');
+    const key = settingsKey([store.dir, store.pairs, this.cfg.normalize, train.map((p) => p.id)]);
+    const keyPath = join(dir, 'study-key.json');
+    if (existsSync(keyPath) && readJson<{ key: string }>(keyPath).key === key) return loadVectors(dir);
+    const set = await this.timed('vectors', () => computeVectors(store, { hook: 'resid', normalize: this.cfg.normalize, pairIds: train.map((p) => p.id) }));
+    saveVectors(dir, set);
+    atomicWriteJson(keyPath, { key });
+    return set;
+  }
+
+  /** The layers steered: the configured ones, or three around two thirds of the depth. */
+  async steerLayers(): Promise<number[]> {
+    return resolveSteerLayers(this.cfg, (await this.activations()).layers);
+  }
+
+  /** The open-ended prompts of the steering sweep (configured list or the project's persona prompts, first promptLimit). */
+  prompts(): string[] {
+    const all = this.cfg.prompts ? loadPromptList(this.cfg.prompts) : defaultPersonaPrompts();
+    return all.slice(0, this.cfg.promptLimit);
+  }
+
+  /** Stage 6b: steered open-ended answers (+m, −m, control) per steered layer, in the study's results files. Resumable per file. */
+  async steering(opts: { quiet?: boolean } = {}): Promise<SweepSummary> {
+    const vectors = await this.vectors();
+    const layers = await this.steerLayers();
+    const model = await this.model();
+    const magnitudes = signedMultipliers(this.cfg.multipliers).filter((m) => m > 0);
+    if (!magnitudes.length) throw new Error('steering: multipliers hold only 0; give at least one non-zero multiplier (SYCO_MULTIPLIERS)');
+    const { pairs } = await this.data();
+    return this.timed('steering', () => steeringSweep(model, {
+      vectors, layers, multipliers: magnitudes, prompts: this.prompts(), maxNewTokens: this.cfg.maxNewTokens, iThink: true,
+      outDir: this.path('steering'), modelTag: modelTag(this.cfg.model), pairsTag: pairs.length, seed: this.cfg.seed,
+      overwrite: true, quiet: opts.quiet,
+    }));
+  }
+
+  /** Stage 7: A/B evaluation — p(sycophantic letter) normalised over both letters per layer × multiplier, on held-out Anthropic items and the CAA test set when configured. */
+  async abEval(opts: { quiet?: boolean } = {}): Promise<Record<string, AbResult>> {
+    const vectors = await this.vectors();
+    const layers = await this.steerLayers();
+    const { abHeldOut } = await this.data();
+    const multipliers = signedMultipliers(this.cfg.multipliers);
+    const sets: Record<string, { items: ReturnType<typeof abItemsFromPairs>; source: string }> = {};
+    if (abHeldOut.length) sets.anthropic = { items: abItemsFromPairs(abHeldOut), source: this.cfg.data };
+    if (this.cfg.abDataset) sets.caa = { items: loadAbItems(this.cfg.abDataset).items, source: this.cfg.abDataset };
+    const out: Record<string, AbResult> = {};
+    for (const [name, { items, source }] of Object.entries(sets)) {
+      const file = this.path('ab', `${name}.json`);
+      const key = settingsKey([source, items.map((i) => i.id), layers, multipliers, this.path('vectors')]);
+      if (existsSync(file)) {
+        const saved = readJson<{ key: string; result: AbResult }>(file);
+        if (saved.key === key) {
+          out[name] = saved.result;
+          continue;
+        }
+      }
+      const model = await this.model();
+      out[name] = await this.timed('A/B evaluation', () => abEvaluate(model, { vectors, layers, multipliers, items, quiet: opts.quiet }));
+      ensureDir(this.path('ab'));
+      atomicWriteJson(file, { key, source, result: out[name] });
+    }
+    return out;
+  }
+
+  /** Stage 8: score the steered answers with an LLM judge (null when no judge backend is configured). Resumable. */
+  async judge(opts: { quiet?: boolean } = {}): Promise<JudgeReport | null> {
+    if (!this.cfg.judge) return null;
+    await this.steering({ quiet: opts.quiet });
+    const { judgeResults } = await import('../judge/judge');
+    return this.timed('judge', () => judgeResults({
+      results: this.path('steering'), out: this.path('judge'),
+      backend: { backend: this.cfg.judge!, model: this.cfg.judgeModel, baseURL: this.cfg.judgeBaseUrl },
+      quiet: opts.quiet,
+    }));
   }
 
   /** Release the model. */

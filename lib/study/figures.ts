@@ -1,0 +1,82 @@
+// The study's figures from its stage results (plain data in, plotly figure specs out).
+import type { LayerProjection } from '../geometry/project';
+import type { MlpLayerActivation, MlpLayerDifference } from '../mlp/index';
+import { confusionMatrix, layerScatter, mlpActivationBars, probeAccuracyByLayer, scatter3d, methodLabel } from '../plots/index';
+import type { Figure } from '../plots/types';
+import type { ProbeSummary } from './study';
+
+/** Human names of the probe kinds, for legends. */
+export const PROBE_NAMES: Record<string, string> = {
+  lr: 'logistic regression (L-BFGS)',
+  'lr-recipe': "logistic regression (study's AdamW recipe)",
+  mm: 'mass-mean',
+  'mm-iid': 'mass-mean-iid',
+  ccs: 'CCS (unsupervised)',
+};
+
+/** Per-layer scatter of sycophantic vs non-sycophantic activations with a layer slider. */
+export function geometryFigure(projections: LayerProjection[], opts: { model?: string; position?: number | 'mean' } = {}): Figure {
+  if (!projections.length) throw new Error('geometryFigure: no layers given');
+  const method = projections[0].method;
+  const where = [opts.model, opts.position === undefined ? undefined : `token position ${opts.position}`].filter(Boolean).join(', ');
+  return layerScatter(projections.map((p) => ({ layer: p.layer, coords: p.coords, labels: p.labels })), {
+    method,
+    title: `${methodLabel(method)} of the residual stream, sycophantic vs not, by layer`,
+    subtitle: where ? `${where}; drag the slider or press play to move through the layers` : undefined,
+  });
+}
+
+/** 3-D scatter of one layer's projection (e.g. the study's 3-D UMAP). */
+export function geometry3dFigure(p: LayerProjection, opts: { model?: string } = {}): Figure {
+  return scatter3d({ coords: p.coords, labels: p.labels, layer: p.layer }, {
+    method: p.method,
+    title: `3-D ${methodLabel(p.method)} of layer ${p.layer}${opts.model ? ` (${opts.model})` : ''}`,
+  });
+}
+
+/** Held-out (and training) probe accuracy by layer, one colour per probe kind. */
+export function probesFigure(results: Record<string, ProbeSummary[]>, opts: { model?: string } = {}): Figure {
+  const rows = Object.entries(results).flatMap(([kind, rs]) =>
+    rs.map((r) => ({ probe: PROBE_NAMES[kind] ?? kind, layer: r.layer, test: r.test_acc ?? r.train_acc, train: r.train_acc })));
+  return probeAccuracyByLayer(rows, {
+    subtitle: `${opts.model ? `${opts.model}; ` : ''}solid: held-out pairs, dashed: training pairs; dotted: chance (0.5)`,
+  });
+}
+
+/** The layer with the best held-out accuracy of one probe kind (ties: the earliest layer). */
+export function bestProbeLayer(results: ProbeSummary[]): ProbeSummary {
+  if (!results.length) throw new Error('bestProbeLayer: no results given');
+  let best = results[0];
+  for (const r of results) if ((r.test_acc ?? r.train_acc) > (best.test_acc ?? best.train_acc)) best = r;
+  return best;
+}
+
+/** Held-out confusion matrix of one probe at one layer. */
+export function probeConfusionFigure(r: ProbeSummary): Figure {
+  return confusionMatrix(r.confusion, {
+    title: `${PROBE_NAMES[r.probe] ?? r.probe} probe at layer ${r.layer}: held-out predictions`,
+    subtitle: `accuracy ${((r.test_acc ?? r.train_acc) * 100).toFixed(1)}% on ${r.n_test_pairs} held-out pairs`,
+  });
+}
+
+/** The study's bar chart: average normalised MLP activation per layer, sycophantic and non-sycophantic texts side by side. */
+export function mlpFigure(average: MlpLayerActivation[], opts: { model?: string } = {}): Figure {
+  return mlpActivationBars([
+    { name: 'sycophantic texts', stats: average.map((a) => ({ layer: a.layer, mean: a.normalized_pos })) },
+    { name: 'non-sycophantic texts', stats: average.map((a) => ({ layer: a.layer, mean: a.normalized_neg })) },
+  ], {
+    title: 'Average MLP output by layer (normalised over all layers)',
+    subtitle: `${opts.model ? `${opts.model}; ` : ''}(mean − global min) / (global max − global min), as in the study`,
+    yTitle: 'normalised mean MLP output',
+  });
+}
+
+/** Mean |pos − neg| of the MLP output per layer with 95% Student-t intervals over pairs. */
+export function mlpDifferenceFigure(diff: MlpLayerDifference[], opts: { model?: string } = {}): Figure {
+  return mlpActivationBars(diff.map((d) => ({ layer: d.layer, mean: d.mean_abs_diff.mean, ciLow: d.mean_abs_diff.lo, ciHigh: d.mean_abs_diff.hi })), {
+    title: 'How much the MLP output differs between the two answers of a pair, by layer',
+    subtitle: `${opts.model ? `${opts.model}; ` : ''}mean over pairs of mean |sycophantic − non-sycophantic|, 95% interval over pairs`,
+    yTitle: 'mean |Δ MLP output|',
+    ciLabel: '95% t interval',
+  });
+}
