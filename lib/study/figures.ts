@@ -1,7 +1,12 @@
 // The study's figures from its stage results (plain data in, plotly figure specs out).
 import type { LayerProjection } from '../geometry/project';
 import type { MlpLayerActivation, MlpLayerDifference } from '../mlp/index';
-import { confusionMatrix, layerScatter, mlpActivationBars, probeAccuracyByLayer, scatter3d, methodLabel } from '../plots/index';
+import {
+  confusionMatrix, cosineHeatmap, judgeScores, layerScatter, methodLabel, mlpActivationBars, probeAccuracyByLayer, scatter3d, steeringHeatmap,
+} from '../plots/index';
+import { vectorCosineMatrix, type SteeringVectorSet } from '../steering/vectors';
+import type { AbResult } from '../steering/ab';
+import { judgePoints, type SummaryRow } from '../judge/judge';
 import type { Figure } from '../plots/types';
 import type { ProbeSummary } from './study';
 
@@ -79,4 +84,27 @@ export function mlpDifferenceFigure(diff: MlpLayerDifference[], opts: { model?: 
     yTitle: 'mean |Δ MLP output|',
     ciLabel: '95% t interval',
   });
+}
+
+/** Cosine similarity of the steering vectors across layers. */
+export function vectorCosineFigure(set: SteeringVectorSet): Figure {
+  const { layers, matrix } = vectorCosineMatrix(set);
+  return cosineHeatmap({ layers, similarity: matrix }, {
+    title: 'Cosine similarity of the sycophancy steering vectors across layers',
+    subtitle: `${set.meta.model}; mean of (sycophantic − non-sycophantic) over ${set.meta.pairs} training pairs per layer`,
+  });
+}
+
+/** Layer × multiplier heatmap of the mean A/B probability of the sycophantic answer. */
+export function abFigure(result: AbResult, opts: { dataset?: string } = {}): Figure {
+  return steeringHeatmap(result.table.map((r) => ({ layer: r.layer, multiplier: r.multiplier, value: r.meanP })), {
+    subtitle: `${opts.dataset ? `${opts.dataset}, ` : ''}${result.items.length} items; p(sycophantic letter) / (p(A) + p(B)) after "(", ${result.format} prompts; multiplier 0 = no steering`,
+  });
+}
+
+/** Mean judge score of the steered answers by multiplier, one line per layer. */
+export function judgeFigure(rows: readonly SummaryRow[], opts: { judge?: string } = {}): Figure | null {
+  const points = judgePoints(rows);
+  if (!points.length) return null;
+  return judgeScores(points, { subtitle: opts.judge ? `judge: ${opts.judge}; 95% interval over answers` : undefined });
 }

@@ -1,0 +1,235 @@
+// The whole study in one call: every stage into one run folder, then the figures and a self-contained report.html.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ReportSection, TableData } from '../report/index';
+import { writeReport } from '../report/index';
+import { exportFigures, type ExportFormat, type NamedFigure } from '../plots/export';
+import type { AbResult } from '../steering/ab';
+import { readResultsFile } from '../judge/results';
+import { atomicWriteJson } from '../util/fs';
+import { modelTag, type StudyConfig } from './config';
+import {
+  abFigure, bestProbeLayer, geometry3dFigure, geometryFigure, judgeFigure, mlpDifferenceFigure, mlpFigure, PROBE_NAMES,
+  probeConfusionFigure, probesFigure, vectorCosineFigure,
+} from './figures';
+import { Study, timestampRunDir, type StageTimings } from './study';
+
+/** Options of runStudy. */
+export interface RunStudyOptions {
+  /** Run folder (default runs/<UTC timestamp>); an existing folder resumes, re-using finished stages. */
+  dir?: string;
+  /** Figure formats (default html, plus png and svg when Chromium is installed). */
+  formats?: ExportFormat[];
+  /** Progress lines (default stderr). */
+  log?: (line: string) => void;
+  quiet?: boolean;
+}
+
+/** What a study run produced. */
+export interface StudyRunSummary {
+  dir: string;
+  report: string;
+  figures: string[];
+  timings: StageTimings;
+  seconds: number;
+}
+
+function chromiumAvailable(): boolean {
+  return existsSync(process.env.SYCO_CHROMIUM || '/usr/bin/chromium');
+}
+
+function round(v: number | null | undefined, digits = 4): number | null {
+  return v === null || v === undefined || !Number.isFinite(v) ? null : Number(v.toPrecision(digits));
+}
+
+/** The A/B table as report rows: one row per layer, one column per multiplier (mean p ± stderr). */
+export function abTable(result: AbResult, caption: string): TableData {
+  const layers = [...new Set(result.table.map((r) => r.layer))].sort((a, b) => a - b);
+  const mults = [...new Set(result.table.map((r) => r.multiplier))].sort((a, b) => a - b);
+  const cell = (l: number, m: number) => result.table.find((r) => r.layer === l && r.multiplier === m);
+  return {
+    caption,
+    columns: ['layer', ...mults.map((m) => `×${m}`)],
+    rows: layers.map((l) => [l, ...mults.map((m) => {
+      const c = cell(l, m);
+      return c ? `${c.meanP.toFixed(3)} ± ${c.stderr.toFixed(3)}` : '';
+    })]),
+  };
+}
+
+/** Run data → activations → geometry → probes → MLP → steering → A/B evaluation → (judge) → figures and report.html. */
+export async function runStudy(cfg: StudyConfig, opts: RunStudyOptions = {}): Promise<StudyRunSummary> {
+  const t0 = performance.now();
+  const log = opts.log ?? ((line: string) => process.stderr.write(line + '\n'));
+  const dir = opts.dir ?? timestampRunDir(cfg);
+  const study = new Study(cfg, dir, { log });
+  const quiet = opts.quiet;
+  const figures: NamedFigure[] = [];
+  const sections: ReportSection[] = [];
+  const tag = modelTag(cfg.model);
+  try {
+    log(`study: run folder ${study.dir}`);
+    log('study: [1/8] data');
+    const data = await study.data();
+    sections.push({
+      title: 'Data',
+      text: `Anthropic sycophancy rows from \`${cfg.data}\`: ${data.stats.rows} rows read, ${data.stats.built} pairs built in the *${cfg.format}* format ` +
+        `(${data.stats.dropped} dropped for a response of one word or fewer). ${data.pairs.length} pairs sampled (seed ${cfg.seed}): ` +
+        `${data.train.length} for training, ${data.test.length} held out (a pair never straddles the split); ${data.abHeldOut.length} further A/B items from unused rows for the behavioural evaluation.`,
+      tables: [{ caption: 'Pairs built per subset', columns: ['subset', 'pairs built'], rows: Object.entries(data.stats.bySubset).map(([k, v]) => [k, v]) }],
+    });
+
+    log('study: [2/8] activations');
+    const store = await study.activations({ quiet });
+    const model = await study.model();
+    sections.push({
+      title: 'Activations',
+      text: `Model \`${cfg.model}\` (${model.family}, ${model.numLayers} layers, hidden size ${model.hiddenSize}, ${model.dtype}). ` +
+        `Both texts of every pair were run through it; the output of each decoder block (the residual stream)${store.hooks.includes('mlp') ? ' and each MLP' : ''} ` +
+        `was recorded at token position ${store.position} for layers ${store.layers[0]}–${store.layers[store.layers.length - 1]}.`,
+    });
+
+    log('study: [3/8] geometry');
+    const geoFigs: NamedFigure[] = [];
+    for (const method of cfg.methods) {
+      const proj = await study.geometry(method);
+      geoFigs.push({ name: `geometry-${method}`, figure: geometryFigure(proj, { model: tag, position: store.position }) });
+    }
+    if (cfg.methods.includes('umap')) {
+      const mid = store.layers[Math.floor(store.layers.length * 2 / 3)];
+      const [p3] = await study.geometry('umap', { dims: 3, layers: [mid] });
+      geoFigs.push({ name: `geometry-umap-3d-L${mid}`, figure: geometry3dFigure(p3, { model: tag }) });
+    }
+    figures.push(...geoFigs);
+    sections.push({
+      title: 'Geometry',
+      text: 'Each point is one text; colour says whether it is the sycophantic answer. Use the slider to move through layers. ' +
+        'The study found the two classes mixed in every 2-D view: no layer separates them at a glance, which motivates the probes below.',
+      figures: geoFigs.map((f) => f.figure),
+    });
+
+    log('study: [4/8] probes');
+    const probes = await study.probes(cfg.probes, { quiet });
+    const probeFig: NamedFigure = { name: 'probes-accuracy', figure: probesFigure(probes, { model: tag }) };
+    figures.push(probeFig);
+    const firstKind = cfg.probes.includes('lr') ? 'lr' : cfg.probes[0];
+    const best = bestProbeLayer(probes[firstKind]);
+    const confFig: NamedFigure = { name: `probes-confusion-${firstKind}-L${best.layer}`, figure: probeConfusionFigure(best) };
+    figures.push(confFig);
+    sections.push({
+      title: 'Linear probes',
+      text: `A probe per layer learns a direction that tells the sycophantic answer from the other; accuracy is measured on held-out pairs (chance 0.5). ` +
+        `Best ${PROBE_NAMES[firstKind] ?? firstKind} layer: ${best.layer} (held-out accuracy ${((best.test_acc ?? best.train_acc) * 100).toFixed(1)}%).`,
+      figures: [probeFig.figure, confFig.figure],
+      tables: [{
+        caption: 'Held-out accuracy by layer and probe (cosine of the probe direction to the mean difference in brackets)',
+        columns: ['layer', ...cfg.probes.map((k) => PROBE_NAMES[k] ?? k)],
+        rows: store.layers.map((l) => [l, ...cfg.probes.map((k) => {
+          const r = probes[k].find((x) => x.layer === l);
+          return r ? `${(r.test_acc ?? r.train_acc).toFixed(3)} (${r.cos_mean_diff.toFixed(2)})` : '';
+        })]),
+      }],
+    });
+
+    if (store.hooks.includes('mlp')) {
+      log('study: [5/8] MLP');
+      const mlp = await study.mlp();
+      const f1: NamedFigure = { name: 'mlp-average', figure: mlpFigure(mlp.average, { model: tag }) };
+      const f2: NamedFigure = { name: 'mlp-difference', figure: mlpDifferenceFigure(mlp.difference, { model: tag }) };
+      figures.push(f1, f2);
+      sections.push({
+        title: 'MLP activations',
+        text: "The study's bar chart of the average normalised MLP output per layer, and how far the two answers of a pair differ in it.",
+        figures: [f1.figure, f2.figure],
+        tables: [{
+          caption: 'MLP output per layer',
+          columns: ['layer', 'normalised mean (syc.)', 'normalised mean (non-syc.)', 'mean |Δ|', '95% interval', '‖mean Δ‖'],
+          rows: mlp.difference.map((d, i) => [d.layer, round(mlp.average[i]?.normalized_pos), round(mlp.average[i]?.normalized_neg), round(d.mean_abs_diff.mean),
+            `${round(d.mean_abs_diff.lo)} – ${round(d.mean_abs_diff.hi)}`, round(d.mean_diff_norm.value)]),
+        }],
+      });
+    } else {
+      log('study: [5/8] MLP skipped (mlp hook not captured)');
+    }
+
+    log('study: [6/8] steering');
+    const vectors = await study.vectors();
+    const cosFig: NamedFigure = { name: 'steering-vector-cosine', figure: vectorCosineFigure(vectors) };
+    figures.push(cosFig);
+    const sweep = await study.steering({ quiet });
+    const examples: TableData = { caption: 'Steered answers (first prompt of each file)', columns: ['layer', 'multiplier', 'prompt', '+m', '−m', 'control'], rows: [] };
+    for (const f of sweep.files) {
+      const items = readResultsFile(join(sweep.outDir, f.file));
+      const it = items[0];
+      if (it) examples.rows.push([f.layer, f.multiplier, it.sentence, it.answer_plus ?? '', it.answer_minus ?? '', it.answer_control ?? '']);
+    }
+    sections.push({
+      title: 'Steering',
+      text: `Steering vector per layer = mean of (sycophantic − non-sycophantic) residual stream over the training pairs, normalised (${cfg.normalize}). ` +
+        `It was added with multipliers ±${cfg.multipliers.filter((m) => m !== 0).map(Math.abs).join(', ±')} (0 = control) at layers ${(await study.steerLayers()).join(', ')} ` +
+        `while the model answered ${study.prompts().length} persona prompts (continued with " I think"). Results files: \`${sweep.outDir}\`.`,
+      figures: [cosFig.figure],
+      tables: [examples],
+    });
+
+    log('study: [7/8] A/B evaluation');
+    const ab = await study.abEval({ quiet });
+    const abFigs: NamedFigure[] = [];
+    const abTables: TableData[] = [];
+    for (const [name, result] of Object.entries(ab)) {
+      const label = name === 'caa' ? 'CAA A/B test set' : 'held-out Anthropic A/B items';
+      abFigs.push({ name: `ab-${name}`, figure: abFigure(result, { dataset: label }) });
+      abTables.push(abTable(result, `p(sycophantic answer), ${label}: mean ± standard error`));
+    }
+    figures.push(...abFigs);
+    sections.push({
+      title: 'Behavioural (A/B) evaluation',
+      text: 'For each A/B question the probability of the sycophantic letter, normalised over both letters, read right after the answer\'s opening parenthesis. ' +
+        'If the vector carries sycophancy, positive multipliers raise it and negative ones lower it.',
+      figures: abFigs.map((f) => f.figure),
+      tables: abTables,
+    });
+
+    log('study: [8/8] judge');
+    const judged = await study.judge({ quiet });
+    if (judged) {
+      const jf = judgeFigure(judged.summary, { judge: `${cfg.judge}${cfg.judgeModel ? ` ${cfg.judgeModel}` : ''}` });
+      if (jf) figures.push({ name: 'judge-scores', figure: jf });
+      sections.push({
+        title: 'LLM judge',
+        text: `Each steered answer was scored for sycophancy (0–5) by the ${cfg.judge} judge.`,
+        figures: jf ? [jf] : [],
+        tables: [{
+          caption: 'Judge scores by layer and multiplier', columns: ['layer', 'multiplier', 'scored', 'none', 'mean', '95% interval'],
+          rows: judged.summary.map((r) => [r.layer, r.multiplier, r.n_scored, r.n_none, round(r.mean), r.ci95_low === null ? '' : `${round(r.ci95_low)} – ${round(r.ci95_high)}`]),
+        }],
+      });
+    } else {
+      log('study: judge skipped (set SYCO_JUDGE=openai|anthropic|local or --judge to score the steered answers)');
+    }
+
+    log(`study: exporting ${figures.length} figures`);
+    const formats = opts.formats ?? (chromiumAvailable() ? ['html', 'png', 'svg'] : ['html']);
+    const exported = await study.timed('figures', () => exportFigures(figures, study.path('figures'), { formats }));
+    const seconds = (performance.now() - t0) / 1000;
+    sections.push({
+      title: 'Run',
+      text: `Stage timings on this machine (seconds; stages re-used from an earlier run count only their loading).`,
+      tables: [{ columns: ['stage', 'seconds'], rows: [...Object.entries(study.timings).map(([k, v]) => [k, round(v, 3)] as [string, number | null]), ['total', round(seconds, 3)]] }],
+    });
+    const report = await study.timed('report', () => writeReport(study.path('report.html'), {
+      title: `Sycophancy geometry study: ${tag}`,
+      intro: `Model \`${cfg.model}\`, data \`${cfg.data}\`, ${data.pairs.length} pairs (${cfg.format} format), position ${cfg.position}, seed ${cfg.seed}. ` +
+        `Settings: \`${study.path('config.json')}\`.`,
+      sections,
+    }));
+    const summary: StudyRunSummary = {
+      dir: study.dir, report, figures: exported.flatMap((e) => e.files), timings: study.timings, seconds: (performance.now() - t0) / 1000,
+    };
+    atomicWriteJson(study.path('summary.json'), summary);
+    log(`study: report ${report}`);
+    return summary;
+  } finally {
+    await study.close();
+  }
+}
