@@ -96,7 +96,9 @@ export const command: Command = {
     try {
       cfg = studyConfig({}, env);
     } catch (err) {
-      throw new UsageError(`syco run: ${(err as Error).message}`);
+      let msg = (err as Error).message;
+      for (const [flag, name] of Object.entries(ENV_OF)) if (typeof values[flag] === 'string') msg = msg.replace(`${name}=`, `--${flag}=`);
+      throw new UsageError(`syco run: ${msg}`);
     }
     const { runStudy } = await import('../study/run');
     const summary = await runStudy(cfg, { dir: typeof values.out === 'string' ? resolve(values.out) : undefined, formats, quiet: Boolean(values.quiet) });

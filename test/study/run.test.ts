@@ -1,0 +1,112 @@
+// End to end: `syco run` (= npm start) on the shared stories260K model and the shared Anthropic data, then a resume
+// of the same folder, then the report opened in headless Chromium.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { after, test } from 'node:test';
+import { sharedAsset } from '../helpers';
+import { plotlySource } from '../../lib/plots/html';
+import { type MiniDocument, launchTestBrowser, parsePng } from '../plots/browser';
+
+declare const document: MiniDocument;
+
+const tmp = mkdtempSync(join(tmpdir(), 'syco-run-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+function syco(args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['bin/syco.js', ...args], { encoding: 'utf8', env: { ...process.env, SYCO_QUIET: '1' }, timeout: 600_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+interface RunSummary { dir: string; report: string; figures: number; seconds: number; timings: Record<string, number> }
+
+test('syco run: every stage on stories260K into one folder, figures, report.html; a second run resumes from disk', async (t) => {
+  const model = sharedAsset(t, 'models/stories260K-onnx');
+  const data = sharedAsset(t, 'datasets/anthropic-sycophancy');
+  const caa = sharedAsset(t, 'datasets/caa-sycophancy/test_dataset_ab.json');
+  if (!model || !data || !caa) return;
+  const out = join(tmp, 'run');
+  const args = [
+    'run', '--model', model, '--data', data, '--out', out, '--pairs', '48', '--multipliers', '4', '--prompt-limit', '3',
+    '--max-new-tokens', '6', '--ab-items', '12', '--ab-dataset', caa, '--methods', 'pca,tsne,umap', '--figures', 'html,png',
+    '--judge', 'local', '--judge-model', model,
+  ];
+  const r = syco(args);
+  assert.equal(r.code, 0, r.stderr);
+  const summary = JSON.parse(r.stdout.trim().split('\n').pop()!) as RunSummary;
+  assert.equal(summary.dir, out);
+  for (const stage of ['data', 'activations', 'geometry pca', 'geometry tsne', 'geometry umap', 'probe lr', 'probe ccs', 'mlp', 'vectors', 'steering', 'A/B evaluation', 'judge', 'figures', 'report']) {
+    assert.ok(stage in summary.timings, `stage "${stage}" timed (${Object.keys(summary.timings).join(', ')})`);
+  }
+  // Stage outputs in the run folder.
+  const acts = JSON.parse(readFileSync(join(out, 'activations', 'manifest.json'), 'utf8'));
+  assert.equal(acts.complete, true);
+  assert.deepEqual(acts.hooks, ['resid', 'mlp']);
+  assert.deepEqual(acts.layers, [0, 1, 2, 3, 4]);
+  const steerFiles = readdirSync(join(out, 'steering')).filter((f) => f.startsWith('AT_sentence_results_')).sort();
+  assert.deepEqual(steerFiles, [2, 3, 4].map((l) => `AT_sentence_results_stories260K-onnx_48_${l}.json`));
+  for (const f of steerFiles) {
+    const rows = JSON.parse(readFileSync(join(out, 'steering', f), 'utf8')) as Record<string, string>[];
+    assert.equal(rows.length, 3);
+    for (const row of rows) assert.deepEqual(Object.keys(row).sort(), ['answer_control', 'answer_minus', 'answer_plus', 'sentence']);
+  }
+  for (const name of ['anthropic', 'caa']) {
+    const ab = JSON.parse(readFileSync(join(out, 'ab', `${name}.json`), 'utf8')).result as { table: { layer: number; multiplier: number; meanP: number }[] };
+    assert.equal(ab.table.length, 9, `${name}: 3 layers × 3 multipliers`);
+    for (const row of ab.table) assert.ok(row.meanP > 0 && row.meanP < 1);
+    const zero = ab.table.filter((row) => row.multiplier === 0).map((row) => row.meanP);
+    assert.ok(zero.every((p) => p === zero[0]), 'multiplier 0 is the same unsteered score at every layer');
+  }
+  assert.ok(existsSync(join(out, 'judge', 'summary.json')));
+  // Figures: HTML and PNG for each; report with plotly inlined once and every section.
+  const figs = readdirSync(join(out, 'figures'));
+  const stems = figs.filter((f) => f.endsWith('.html')).map((f) => f.slice(0, -5)).sort();
+  assert.ok(stems.length >= 11, stems.join(', '));
+  assert.equal(summary.figures, stems.length * 2);
+  for (const s of stems) {
+    const png = parsePng(new Uint8Array(readFileSync(join(out, 'figures', `${s}.png`))));
+    assert.ok(png.width > 100 && png.height > 100, s);
+  }
+  const html = readFileSync(summary.report, 'utf8');
+  const marker = plotlySource().slice(0, 200);
+  assert.equal(html.split(marker).length - 1, 1, 'plotly.js inlined exactly once');
+  assert.doesNotMatch(html, /<script[^>]+src=/);
+  for (const title of ['Data', 'Activations', 'Geometry', 'Linear probes', 'MLP activations', 'Steering', 'Behavioural (A/B) evaluation', 'LLM judge', 'Run']) {
+    assert.ok(html.includes(`>${title}</h2>`), `section ${title}`);
+  }
+
+  // Resume: the same command re-uses every stage from disk.
+  const activationsMtime = statSync(join(out, 'activations', 'manifest.json')).mtimeMs;
+  const r2 = syco(args);
+  assert.equal(r2.code, 0, r2.stderr);
+  const s2 = JSON.parse(r2.stdout.trim().split('\n').pop()!) as RunSummary;
+  for (const stage of ['activations', 'geometry tsne', 'probe ccs', 'mlp', 'vectors', 'A/B evaluation']) {
+    assert.ok(!(stage in s2.timings), `stage "${stage}" re-used on resume (${Object.keys(s2.timings).join(', ')})`);
+  }
+  assert.equal(statSync(join(out, 'activations', 'manifest.json')).mtimeMs, activationsMtime);
+
+  // The report renders every figure in headless Chromium, offline.
+  const browser = await launchTestBrowser();
+  try {
+    await browser.page.goto(pathToFileURL(summary.report).href);
+    await browser.page.waitForFunction((n) => document.querySelectorAll('.js-plotly-plot .main-svg').length >= n, stems.length, { timeout: 60_000 });
+    const plots = await browser.page.evaluate(() => document.querySelectorAll('.js-plotly-plot').length);
+    assert.equal(plots, stems.length);
+    assert.deepEqual(browser.remoteRequests, []);
+  } finally {
+    await browser.close();
+  }
+});
+
+test('syco run: usage errors name the flag; --help documents the defaults', () => {
+  const bad = syco(['run', '--pairs', 'lots']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--pairs="lots": expected an integer/);
+  const help = syco(['run', '--help']);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /HuggingFaceTB\/SmolLM2-135M-Instruct/);
+  assert.match(help.stdout, /report\.html/);
+});
