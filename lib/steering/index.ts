@@ -1,0 +1,16 @@
+// The steering stage: contrastive vectors from an activation run, steered generation sweeps in the study's schema,
+// A/B behavioural evaluation, and transfer of vectors between models.
+export {
+  computeVectors, saveVectors, loadVectors, vectorCosineMatrix, vectorFileNames, steeringAt, NORMALIZE_MODES, VECTORS_FORMAT,
+} from './vectors';
+export type { Normalize, VectorSetMeta, SteeringVectorSet, ComputeVectorsOptions } from './vectors';
+export { steeringSweep, resultsFileName, multiplierMagnitudes, sweepPromptText, I_THINK } from './sweep';
+export type { SweepOptions, SweepSummary, SweepFileEntry, SweepRecord, SteerFrom } from './sweep';
+export {
+  abEvaluate, abPrompt, abQuestionBody, letterTokenId, prepareAbItems, abProbabilities, formatAbTable,
+  abItemsFromCaa, abItemsFromRows, abItemsFromPairs, loadAbItems,
+} from './ab';
+export type { AbItem, AbOptions, AbResult, AbCell, AbTableRow, AbPromptFormat, AbSteerFrom, PreparedAbItem } from './ab';
+export { transferVectors, fitLinearMap, applyLinearMap, mapVectors, choleskySolve } from './transfer';
+export type { LinearMap, TransferTarget } from './transfer';
+export { loadSweepPrompts } from './prompts';
