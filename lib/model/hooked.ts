@@ -242,8 +242,8 @@ export class OnnxHookedModel implements HookedModel {
 
   private toIds(texts: string[] | number[][]): number[][] {
     if (!Array.isArray(texts) || texts.length === 0) throw new Error('run: expected a non-empty list of texts or token-id lists');
-    return texts.map((t, k) => {
-      const ids = typeof t === 'string' ? this.encode(t) : Array.from(t);
+    return (texts as (string | number[])[]).map((t, k): number[] => {
+      const ids: number[] = typeof t === 'string' ? this.encode(t) : Array.from(t);
       if (!ids.length) throw new Error(`run: text ${k} has no tokens`);
       for (const x of ids) if (!Number.isInteger(x) || x < 0) throw new Error(`run: text ${k} has an invalid token id ${x}`);
       return ids;

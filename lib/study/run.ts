@@ -5,6 +5,7 @@ import type { ReportSection, TableData } from '../report/index';
 import { writeReport } from '../report/index';
 import { exportFigures, type ExportFormat, type NamedFigure } from '../plots/export';
 import type { AbResult } from '../steering/ab';
+import type { SweepFileEntry } from '../steering/sweep';
 import { readResultsFile } from '../judge/results';
 import { atomicWriteJson } from '../util/fs';
 import { modelTag, type StudyConfig } from './config';
@@ -55,6 +56,13 @@ export function abTable(result: AbResult, caption: string): TableData {
       return c ? `${c.meanP.toFixed(3)} ± ${c.stderr.toFixed(3)}` : '';
     })]),
   };
+}
+
+/** The steered answers of one results file as flat records (layer, multiplier, prompt, +m, −m, control). */
+export function readSweepAnswers(outDir: string, f: SweepFileEntry): { layer: number; multiplier: number; prompt: string; plus: string; minus: string; control: string }[] {
+  return readResultsFile(join(outDir, f.file)).map((it) => ({
+    layer: f.layer, multiplier: f.multiplier, prompt: it.sentence, plus: it.answer_plus, minus: it.answer_minus, control: it.answer_control ?? '',
+  }));
 }
 
 /** Run data → activations → geometry → probes → MLP → steering → A/B evaluation → (judge) → figures and report.html. */
@@ -159,9 +167,8 @@ export async function runStudy(cfg: StudyConfig, opts: RunStudyOptions = {}): Pr
     const sweep = await study.steering({ quiet });
     const examples: TableData = { caption: 'Steered answers (first prompt of each file)', columns: ['layer', 'multiplier', 'prompt', '+m', '−m', 'control'], rows: [] };
     for (const f of sweep.files) {
-      const items = readResultsFile(join(sweep.outDir, f.file));
-      const it = items[0];
-      if (it) examples.rows.push([f.layer, f.multiplier, it.sentence, it.answer_plus ?? '', it.answer_minus ?? '', it.answer_control ?? '']);
+      const [it] = readSweepAnswers(sweep.outDir, f);
+      if (it) examples.rows.push([it.layer, it.multiplier, it.prompt, it.plus, it.minus, it.control]);
     }
     sections.push({
       title: 'Steering',
