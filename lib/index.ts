@@ -8,6 +8,7 @@ export * as linalg from './linalg/index';
 export * as geometry from './geometry/index';
 export * as probes from './probes/index';
 export * as mlp from './mlp/index';
+export * as steering from './steering/index';
 export * as judge from './judge/index';
 export * as plots from './plots/index';
 export * as tables from './tables/index';
