@@ -75,7 +75,8 @@ export const command: Command = {
     let prompts = loadSweepPrompts(promptsPath);
     if (limit !== undefined) prompts = prompts.slice(0, limit);
     const modelTag = values['model-tag'] ?? basename(modelId.replace(/[\\/]+$/, '')).replace(/[^\w.\-]+/g, '_');
-    const pairsTag = values['pairs-tag'] ?? String(vectors.meta.pairs);
+    const tag = values['pairs-tag'];
+    const pairsTag: string | number = tag === undefined ? vectors.meta.pairs : /^\d+$/.test(tag) ? Number(tag) : tag;
 
     const { loadHookedModel } = await import('../model/index');
     const { steeringSweep } = await import('../steering/sweep');
