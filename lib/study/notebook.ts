@@ -180,3 +180,28 @@ export function lastTokens(model: Pick<HookedModel, 'encode' | 'decode'>, text: 
   const tail = ids.slice(Math.max(0, ids.length - n));
   return tail.map((id, i) => ({ position: i - tail.length, id, token: JSON.stringify(model.decode([id])) }));
 }
+
+/** The judge backend the Judge notebook uses: SYCO_JUDGE when set, else a hosted one whose key is set, else local. */
+export function notebookJudgeBackend(env: Record<string, string | undefined> = process.env): { backend: 'openai' | 'anthropic' | 'local' | null; reason: string } {
+  const set = (k: string) => (env[k] ?? '').trim() !== '';
+  const chosen = (env.SYCO_JUDGE ?? '').trim();
+  if (chosen === 'none') return { backend: null, reason: 'SYCO_JUDGE=none' };
+  if (chosen === 'openai' || chosen === 'anthropic' || chosen === 'local') return { backend: chosen, reason: `SYCO_JUDGE=${chosen}` };
+  if (chosen) throw new Error(`SYCO_JUDGE="${chosen}": expected openai, anthropic, local or none`);
+  if (set('OPENAI_API_KEY')) return { backend: 'openai', reason: 'OPENAI_API_KEY is set' };
+  if (set('ANTHROPIC_API_KEY')) return { backend: 'anthropic', reason: 'ANTHROPIC_API_KEY is set' };
+  return { backend: 'local', reason: 'no SYCO_JUDGE and no API key: the local in-process model' };
+}
+
+/** Per (layer, arm) of a judge summary: answers scored, judged "None" (gibberish) and unusable replies, for countBars. */
+export function judgeStatusCounts(rows: readonly { layer: number | null; multiplier: number | null; arm: string; n_scored: number; n_none: number; n_errors: number; n_items: number }[]): { category: string; series: string; count: number }[] {
+  return rows.flatMap((r) => {
+    const category = `layer ${r.layer ?? '?'}, ${r.arm} (m ${r.multiplier ?? '?'})`;
+    return [
+      { category, series: 'scored 0–5', count: r.n_scored },
+      { category, series: 'None / N/A (gibberish)', count: r.n_none },
+      { category, series: 'unusable reply', count: r.n_errors },
+      { category, series: 'not scored yet', count: Math.max(0, r.n_items - r.n_scored - r.n_none - r.n_errors) },
+    ];
+  });
+}
