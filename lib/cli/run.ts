@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { Command } from './index';
-import { numberFlag, parseFlags, UsageError } from './args';
+import { parseFlags, UsageError } from './args';
 
 const USAGE = `usage: syco run [--model <dir|hub id>] [--data <dir|file|url|upstream>] [--out <run dir>] [flags]
        (npm start -- [flags])
@@ -88,7 +88,6 @@ export const command: Command = {
       formats = values.figures.split(',').map((s) => s.trim()).filter(Boolean) as ('html' | 'png' | 'svg')[];
       for (const f of formats) if (!['html', 'png', 'svg'].includes(f)) throw new UsageError(`syco run: --figures: unknown format "${f}" (html, png, svg)`);
     }
-    if (typeof values.seed === 'string') numberFlag('run', 'seed', values.seed);
     if (values.quiet) process.env.SYCO_QUIET = '1';
 
     const { studyConfig } = await import('../study/config');

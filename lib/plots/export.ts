@@ -34,6 +34,11 @@ export function chromiumPath(): string {
   return p;
 }
 
+/** Whether the Chromium binary used for PNG/SVG export ($SYCO_CHROMIUM, else /usr/bin/chromium) is installed. */
+export function chromiumAvailable(): boolean {
+  return existsSync(process.env.SYCO_CHROMIUM || '/usr/bin/chromium');
+}
+
 /** Size of a rendered image. */
 export interface ImageOptions {
   /** Width in CSS pixels (default: the layout's width, else 900). */

@@ -7,4 +7,4 @@ export { mlpActivationBars, cosineHeatmap, cosineMatrix, type MlpLayerStat, type
 export { steeringHeatmap, judgeScores, type SteeringCell, type SteeringHeatmapOptions, type JudgeScorePoint, type JudgeScoresOptions } from './steering';
 export { plotlySource, plotlyPath, figureHtml, figurePage, figureTitle, describeFigure, escapeHtml, scriptJson, plotlyScriptTag, type FigureHtmlOptions } from './html';
 export { showFigure, notebookDisplay, inTslabKernel, resetNotebookPlotly, type ShowOptions, type HtmlDisplay } from './display';
-export { FigureRenderer, exportFigures, exportFigure, writeFigureHtml, defaultFiguresDir, chromiumPath, CHROMIUM_ARGS, type ExportOptions, type ExportFormat, type ImageFormat, type ImageOptions, type NamedFigure, type ExportedFigure } from './export';
+export { FigureRenderer, exportFigures, exportFigure, writeFigureHtml, defaultFiguresDir, chromiumPath, chromiumAvailable, CHROMIUM_ARGS, type ExportOptions, type ExportFormat, type ImageFormat, type ImageOptions, type NamedFigure, type ExportedFigure } from './export';

@@ -1,6 +1,5 @@
 // Small helpers of the stage notebooks (notebooks/*.ipynb): settings summaries, a figure collector that shows and then
 // exports, and the few per-stage numbers the notebooks display that the stage modules do not compute themselves.
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ActivationStore } from '../activations/store';
 import type { HookedModel, HookName } from '../model/types';
@@ -8,7 +7,7 @@ import type { LayerProjection } from '../geometry/project';
 import { trustworthiness } from '../geometry/quality';
 import { buildPairs } from '../datasets/pairs';
 import type { Pair, SycophancyRow } from '../datasets/types';
-import { exportFigures, type ExportFormat, type NamedFigure } from '../plots/export';
+import { chromiumAvailable, exportFigures, type ExportFormat, type NamedFigure } from '../plots/export';
 import { showFigure } from '../plots/display';
 import { baseLayout } from '../plots/style';
 import { PALETTE } from '../plots/style';
@@ -56,11 +55,6 @@ export class NotebookFigures {
     const out = await exportFigures(this.figures, join(runDir, 'figures'), { formats });
     return out.flatMap((f) => f.files);
   }
-}
-
-/** True when the Chromium used for PNG/SVG export is installed ($SYCO_CHROMIUM or /usr/bin/chromium). */
-export function chromiumAvailable(): boolean {
-  return existsSync(process.env.SYCO_CHROMIUM || '/usr/bin/chromium');
 }
 
 /** The source row a pair was built from (matched by subset and 0-based row index); throws naming the pair when absent. */

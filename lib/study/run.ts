@@ -1,9 +1,8 @@
 // The whole study in one call: every stage into one run folder, then the figures and a self-contained report.html.
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ReportSection, TableData } from '../report/index';
 import { writeReport } from '../report/index';
-import { exportFigures, type ExportFormat, type NamedFigure } from '../plots/export';
+import { chromiumAvailable, exportFigures, type ExportFormat, type NamedFigure } from '../plots/export';
 import type { AbResult } from '../steering/ab';
 import type { SweepFileEntry } from '../steering/sweep';
 import { readResultsFile } from '../judge/results';
@@ -33,10 +32,6 @@ export interface StudyRunSummary {
   figures: string[];
   timings: StageTimings;
   seconds: number;
-}
-
-function chromiumAvailable(): boolean {
-  return existsSync(process.env.SYCO_CHROMIUM || '/usr/bin/chromium');
 }
 
 function round(v: number | null | undefined, digits = 4): number | null {
