@@ -1,7 +1,7 @@
 // The steering stage: contrastive vectors from an activation run, steered generation sweeps in the study's schema,
 // A/B behavioural evaluation, and transfer of vectors between models.
 export {
-  computeVectors, saveVectors, loadVectors, vectorCosineMatrix, vectorFileNames, steeringAt, NORMALIZE_MODES, VECTORS_FORMAT,
+  computeVectors, saveVectors, loadVectors, vectorCosineMatrix, vectorFileNames, steeringAt, NORMALIZE_MODES, VECTORS_FORMAT, vectorDigest,
 } from './vectors';
 export type { Normalize, VectorSetMeta, SteeringVectorSet, ComputeVectorsOptions } from './vectors';
 export { steeringSweep, resultsFileName, multiplierMagnitudes, sweepPromptText, I_THINK } from './sweep';

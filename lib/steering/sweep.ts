@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { HookedModel } from '../model/types';
 import { atomicWriteJson, ensureDir, sha256 } from '../util/fs';
 import { Progress } from '../util/progress';
-import { steeringAt, type SteeringVectorSet } from './vectors';
+import { steeringAt, vectorDigest, type SteeringVectorSet } from './vectors';
 
 /** The study's continuation appended to persona prompts before generating. */
 export const I_THINK = ' I think';
@@ -126,10 +126,6 @@ function abortError(signal: AbortSignal): Error {
   const e = new Error(`steering sweep aborted${signal.reason !== undefined ? `: ${String(signal.reason instanceof Error ? signal.reason.message : signal.reason)}` : ''}`);
   e.name = 'AbortError';
   return e;
-}
-
-function vectorDigest(v: Float32Array): string {
-  return sha256(new Uint8Array(v.buffer, v.byteOffset, v.byteLength)).slice(0, 16);
 }
 
 /**

@@ -251,6 +251,11 @@ export function loadVectors(dir: string, opts: { layers?: number[] } = {}): Stee
   return { meta: man.meta, layers, vectors, norms };
 }
 
+/** A short SHA-256 digest of a vector's float32 bytes (keys saved results to the exact vector used). */
+export function vectorDigest(v: Float32Array): string {
+  return sha256(new Uint8Array(v.buffer, v.byteOffset, v.byteLength)).slice(0, 16);
+}
+
 /** Cosine similarity of every pair of layer vectors: {layers, matrix[i][j] = cos(v_layers[i], v_layers[j])}. */
 export function vectorCosineMatrix(set: SteeringVectorSet): { layers: number[]; matrix: number[][] } {
   const layers = set.layers.slice();

@@ -84,10 +84,10 @@ export async function runStudy(cfg: StudyConfig, opts: RunStudyOptions = {}): Pr
 
     log('study: [2/8] activations');
     const store = await study.activations({ quiet });
-    const model = await study.model();
+    const model = store.manifest.model; // what the activations came from (no model load needed when they are re-used)
     sections.push({
       title: 'Activations',
-      text: `Model \`${cfg.model}\` (${model.family}, ${model.numLayers} layers, hidden size ${model.hiddenSize}, ${model.dtype}). ` +
+      text: `Model \`${cfg.model}\` (${model.family}, ${model.num_layers} layers, hidden size ${model.hidden_size}, ${model.dtype}). ` +
         `Both texts of every pair were run through it; the output of each decoder block (the residual stream)${store.hooks.includes('mlp') ? ' and each MLP' : ''} ` +
         `was recorded at token position ${store.position} for layers ${store.layers[0]}–${store.layers[store.layers.length - 1]}.`,
     });

@@ -1,7 +1,7 @@
 // One run of the study in one folder: each stage computes its result once, saves it there, and re-uses it on the
 // next call (a notebook re-run, or `syco run` resumed after a crash). Notebooks and the CLI call the same methods.
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import {
   buildPairsWithStats, loadAnthropicSycophancy, pairGroupKey, readPairsJsonl, samplePairs, splitPairs, writePairsJsonl,
   type Pair,
@@ -13,7 +13,7 @@ import { projectLayers, type LayerProjection, type ProjectionMethod } from '../g
 import { probeSweep, type LayerProbeResult } from '../probes/sweep';
 import type { ProbeKind } from '../probes/types';
 import { mlpAverageActivation, mlpDifference, type MlpLayerActivation, type MlpLayerDifference } from '../mlp/index';
-import { computeVectors, loadVectors, saveVectors, type SteeringVectorSet } from '../steering/vectors';
+import { computeVectors, loadVectors, saveVectors, vectorDigest, type SteeringVectorSet } from '../steering/vectors';
 import { steeringSweep, type SweepSummary } from '../steering/sweep';
 import { abEvaluate, abItemsFromPairs, loadAbItems, type AbResult } from '../steering/ab';
 import { defaultPersonaPrompts, loadPromptList } from '../datasets/index';
@@ -101,6 +101,22 @@ export class Study {
     }
   }
 
+  /**
+   * A stage result saved in `file` as {key, settings, result}: returned from disk when it was saved for the same settings,
+   * else computed, saved atomically and returned. `codec` converts results that are not plain JSON (typed arrays).
+   */
+  private async saved<T, J = T>(file: string, settings: unknown, compute: () => Promise<T>, codec?: { save(v: T): J; load(j: J): T }): Promise<T> {
+    const key = settingsKey(settings);
+    if (existsSync(file)) {
+      const doc = readJson<{ key?: string; result: J }>(file);
+      if (doc.key === key) return codec ? codec.load(doc.result) : (doc.result as unknown as T);
+    }
+    const result = await compute();
+    ensureDir(dirname(file));
+    atomicWriteJson(file, { key, settings, result: codec ? codec.save(result) : result });
+    return result;
+  }
+
   /** Stage 1: load and validate the Anthropic rows, build pairs, sample and split them (saved as JSONL). */
   async data(): Promise<StudyData> {
     if (this.dataCache) return this.dataCache;
@@ -177,16 +193,9 @@ export class Study {
     const layers = opts.layers ?? store.layers;
     const settings = { method, dims, hook, layers, seed: this.cfg.seed, iterations: method === 'tsne' ? this.cfg.tsneIterations : undefined };
     const file = this.path('geometry', `${method}${dims === 3 ? '-3d' : ''}${hook === 'resid' ? '' : `-${hook}`}.json`);
-    if (existsSync(file)) {
-      const saved = readJson<{ key: string; layers: SavedProjection[] }>(file);
-      if (saved.key === settingsKey(settings)) return saved.layers.map(fromSavedProjection);
-    }
-    const out = await this.timed(`geometry ${method}`, () => projectLayers(store, {
+    return this.saved(file, settings, () => this.timed(`geometry ${method}`, () => projectLayers(store, {
       method, dims, hook, layers, seed: this.cfg.seed, iterations: settings.iterations, threads: this.cfg.threads,
-    }));
-    ensureDir(this.path('geometry'));
-    atomicWriteJson(file, { key: settingsKey(settings), settings, layers: out.map(toSavedProjection) });
-    return out;
+    })), { save: (ps) => ps.map(toSavedProjection), load: (js: SavedProjection[]) => js.map(fromSavedProjection) });
   }
 
   /** Stage 4: one probe per layer of every configured kind, trained on the train split and scored on the test split. */
@@ -197,17 +206,10 @@ export class Study {
     for (const kind of kinds) {
       const settings = { kind, hook, testFrac: this.cfg.testFrac, seed: this.cfg.seed, layers: store.layers };
       const file = this.path('probes', `${kind}${hook === 'resid' ? '' : `-${hook}`}.json`);
-      if (existsSync(file)) {
-        const saved = readJson<{ key: string; results: ProbeSummary[] }>(file);
-        if (saved.key === settingsKey(settings)) {
-          out[kind] = saved.results;
-          continue;
-        }
-      }
-      const results = await this.timed(`probe ${kind}`, () => probeSweep(store, { probe: kind, hook, testFrac: this.cfg.testFrac, seed: this.cfg.seed, quiet: opts.quiet }));
-      out[kind] = results.map(({ direction: _d, ...rest }) => rest);
-      ensureDir(this.path('probes'));
-      atomicWriteJson(file, { key: settingsKey(settings), settings, results: out[kind] });
+      out[kind] = await this.saved(file, settings, async () => {
+        const results = await this.timed(`probe ${kind}`, () => probeSweep(store, { probe: kind, hook, testFrac: this.cfg.testFrac, seed: this.cfg.seed, quiet: opts.quiet }));
+        return results.map(({ direction: _d, ...rest }): ProbeSummary => rest);
+      });
     }
     return out;
   }
@@ -216,19 +218,10 @@ export class Study {
   async mlp(): Promise<StudyMlp> {
     const store = await this.activations();
     if (!store.hooks.includes('mlp')) throw new Error(`${store.dir}: MLP outputs were not captured (hooks: ${store.hooks.join(', ')}); add mlp to SYCO_HOOKS`);
-    const file = this.path('mlp', 'mlp.json');
-    const key = settingsKey([store.layers, store.pairs, this.cfg.seed]);
-    if (existsSync(file)) {
-      const saved = readJson<{ key: string } & StudyMlp>(file);
-      if (saved.key === key) return { average: saved.average, difference: saved.difference };
-    }
-    const res = await this.timed('mlp', () => ({
+    return this.saved(this.path('mlp', 'mlp.json'), { layers: store.layers, pairs: store.pairs, seed: this.cfg.seed }, () => this.timed('mlp', () => ({
       average: mlpAverageActivation(store, { quiet: true }).layers,
       difference: mlpDifference(store, { quiet: true, seed: this.cfg.seed }),
-    }));
-    ensureDir(this.path('mlp'));
-    atomicWriteJson(file, { key, ...res });
-    return res;
+    })));
   }
 
   /** Stage 6a: steering vectors per layer — mean of (sycophantic − non-sycophantic) over the training pairs, normalised. */
@@ -282,19 +275,11 @@ export class Study {
     if (this.cfg.abDataset) sets.caa = { items: loadAbItems(this.cfg.abDataset).items, source: this.cfg.abDataset };
     const out: Record<string, AbResult> = {};
     for (const [name, { items, source }] of Object.entries(sets)) {
-      const file = this.path('ab', `${name}.json`);
-      const key = settingsKey([source, items.map((i) => i.id), layers, multipliers, this.path('vectors')]);
-      if (existsSync(file)) {
-        const saved = readJson<{ key: string; result: AbResult }>(file);
-        if (saved.key === key) {
-          out[name] = saved.result;
-          continue;
-        }
-      }
-      const model = await this.model();
-      out[name] = await this.timed('A/B evaluation', () => abEvaluate(model, { vectors, layers, multipliers, items, quiet: opts.quiet }));
-      ensureDir(this.path('ab'));
-      atomicWriteJson(file, { key, source, result: out[name] });
+      const settings = { source, items: items.map((i) => i.id), layers, multipliers, vectors: layers.map((l) => vectorDigest(vectors.vectors.get(l)!)) };
+      out[name] = await this.saved(this.path('ab', `${name}.json`), settings, async () => {
+        const model = await this.model();
+        return this.timed('A/B evaluation', () => abEvaluate(model, { vectors, layers, multipliers, items, quiet: opts.quiet }));
+      });
     }
     return out;
   }

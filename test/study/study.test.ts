@@ -1,0 +1,39 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { sharedAsset } from '../helpers';
+import { Study, studyConfig } from '../../lib/study/index';
+
+const tmp = mkdtempSync(join(tmpdir(), 'syco-study-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+test('Study: saved stages are re-used for the same settings and recomputed when the vectors they used change', async (t) => {
+  const model = sharedAsset(t, 'models/stories260K-onnx');
+  const data = sharedAsset(t, 'datasets/anthropic-sycophancy');
+  if (!model || !data) return;
+  const dir = join(tmp, 'run');
+  const base = { model, data, pairs: 24, abItems: 6, steerLayers: [3], multipliers: [4], methods: ['pca' as const], probes: ['mm' as const], runsDir: tmp };
+  const log = () => {};
+
+  const a = new Study(studyConfig({ ...base, normalize: 'unit' }, {}), dir, { log });
+  const abUnit = (await a.abEval({ quiet: true })).anthropic;
+  const mlpA = await a.mlp();
+  await a.close();
+  assert.ok('A/B evaluation' in a.timings && 'mlp' in a.timings);
+
+  const b = new Study(studyConfig({ ...base, normalize: 'unit' }, {}), dir, { log });
+  assert.deepEqual((await b.abEval({ quiet: true })).anthropic.table, abUnit.table);
+  assert.deepEqual(await b.mlp(), mlpA);
+  assert.ok(!('A/B evaluation' in b.timings) && !('mlp' in b.timings), `re-used from disk (${Object.keys(b.timings).join(', ')})`);
+  await b.close();
+
+  const c = new Study(studyConfig({ ...base, normalize: 'common' }, {}), dir, { log });
+  const abCommon = (await c.abEval({ quiet: true })).anthropic;
+  await c.close();
+  assert.ok('vectors' in c.timings && 'A/B evaluation' in c.timings, `new vectors -> A/B recomputed (${Object.keys(c.timings).join(', ')})`);
+  const at = (r: typeof abUnit, m: number) => r.table.find((row) => row.multiplier === m)!.meanP;
+  assert.equal(at(abCommon, 0), at(abUnit, 0), 'the unsteered score does not depend on the vector');
+  assert.notEqual(at(abCommon, 4), at(abUnit, 4), 'a differently normalised vector steers differently');
+});
