@@ -2,7 +2,7 @@ import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs
 import { join } from 'node:path';
 import type { HookName } from '../model/types';
 import { readNpyHeader } from '../util/npy';
-import type { Matrix } from '../util/matrix';
+import { assertFinite, type Matrix } from '../util/matrix';
 
 /** Which side of a contrastive pair: pos = sycophantic (label 1), neg = not (label 0). */
 export type PairSide = 'pos' | 'neg';
@@ -143,6 +143,8 @@ export class ActivationStore {
     } finally {
       closeSync(fd);
     }
+    const ids = this.manifest.dataset?.pair_ids;
+    assertFinite(p, out, cols, start, (r) => (ids?.[r] !== undefined ? `pair "${ids[r]}"` : `pair ${r}`));
   }
 
   /** Per-pair differences pos − neg at one (hook, layer): [pairs, hidden] (neg is streamed in blocks, so memory ≈ one side). */

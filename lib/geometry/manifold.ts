@@ -1,4 +1,4 @@
-import type { Matrix } from '../util/matrix';
+import { assertFinite, type Matrix } from '../util/matrix';
 import { symEig, lobpcgSmallest } from './eigen';
 import { knn } from './knn';
 import { smallestEigsShiftInvert } from './dense';
@@ -116,9 +116,7 @@ function checkInput(name: string, X: Matrix, dims: number, neighbors: number): v
     throw new Error(`${name}: neighbors = ${neighbors} must be an integer in [1, ${X.rows - 1}] for ${X.rows} points`);
   }
   if (X.rows <= dims + 1) throw new Error(`${name}: need more than ${dims + 1} points, got ${X.rows}`);
-  for (let t = 0; t < X.data.length; t++) {
-    if (!Number.isFinite(X.data[t])) throw new Error(`${name}: input has a non-finite value at row ${Math.floor(t / X.cols)}, column ${t % X.cols}`);
-  }
+  assertFinite(`${name}: input`, X.data, X.cols);
 }
 
 /**

@@ -1,6 +1,6 @@
 // Principal component analysis on float32 matrices: randomised SVD (Halko et al., as scikit-learn's
 // svd_solver='randomized') or an exact eigen-decomposition of the covariance/Gram matrix, with GEMMs on ORT/MLAS.
-import type { Matrix } from '../util/matrix';
+import { assertFinite, type Matrix } from '../util/matrix';
 import { Rng } from '../util/rng';
 import { colSums, gemm, subtractRow, sumSquares } from '../linalg/gemm';
 import { eighSym, lanczosTop, orthonormalizeSpan } from '../linalg/eigen';
@@ -151,6 +151,7 @@ export function pca(X: Matrix, k: number, opts: PcaOptions = {}): PcaResult {
   if (!Number.isInteger(k) || k < 1) throw new Error(`pca: k must be a positive integer, got ${k}`);
   if (n < 2) throw new Error(`pca: need at least 2 rows, got ${n}`);
   if (k > Math.min(n, d)) throw new Error(`pca: k=${k} exceeds min(rows, cols) = ${Math.min(n, d)} of the ${n}×${d} input`);
+  assertFinite('pca: input', X.data, d);
   const C = new Centred(X, opts.method === 'full');
   const mean = C.mean;
   const totalVariance = C.ss / (n - 1);

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import type { Matrix } from '../util/matrix';
+import { assertFinite, type Matrix } from '../util/matrix';
 import { Progress } from '../util/progress';
 import { Rng } from '../util/rng';
 import { BhTree } from './bhtree';
@@ -391,9 +391,7 @@ export function tsne(X: Matrix, opts: TsneOptions = {}): TsneResult {
   if (n < 3) throw new Error(`tsne: need at least 3 points, got ${n}`);
   if (!(perplexity > 0) || perplexity >= n) throw new Error(`tsne: perplexity ${perplexity} must be in (0, n = ${n})`);
   if (nIter < nExplore) throw new Error(`tsne: iterations (${nIter}) must be ≥ explorationIterations (${nExplore})`);
-  for (let t = 0; t < X.data.length; t++) {
-    if (!Number.isFinite(X.data[t])) throw new Error(`tsne: input has a non-finite value at row ${Math.floor(t / X.cols)}, column ${t % X.cols}`);
-  }
+  assertFinite('tsne: input', X.data, X.cols);
   const method = opts.method === undefined || opts.method === 'auto' ? (n <= 500 ? 'exact' : 'barnes-hut') : opts.method;
   const lr = opts.learningRate === undefined || opts.learningRate === 'auto' ? Math.max(n / ee / 4, 50) : opts.learningRate;
 

@@ -1,6 +1,6 @@
 import { UMAP } from 'umap-js';
 import { findABParams } from 'umap-js/dist/umap';
-import type { Matrix } from '../util/matrix';
+import { assertFinite, type Matrix } from '../util/matrix';
 import { Rng } from '../util/rng';
 import { knn } from './knn';
 import { reduceForEmbedding } from './reduce';
@@ -242,9 +242,7 @@ export function umap(X: Matrix, opts: UmapOptions = {}): UmapResult {
   const seed = opts.seed ?? 0;
   if (!Number.isInteger(dims) || dims < 1) throw new Error(`umap: dims must be a positive integer, got ${dims}`);
   if (!Number.isInteger(k) || k < 2 || k >= n) throw new Error(`umap: neighbors = ${k} must be an integer in [2, ${n - 1}] for ${n} points`);
-  for (let t = 0; t < X.data.length; t++) {
-    if (!Number.isFinite(X.data[t])) throw new Error(`umap: input has a non-finite value at row ${Math.floor(t / X.cols)}, column ${t % X.cols}`);
-  }
+  assertFinite('umap: input', X.data, X.cols);
   const t0 = performance.now();
   const pcaDims = opts.pcaDims === undefined ? 50 : opts.pcaDims;
   const red = reduceForEmbedding(X, pcaDims === false ? null : pcaDims, 0, seed);

@@ -1,5 +1,5 @@
 // One entry point for every probe kind.
-import type { Matrix } from '../util/matrix';
+import { assertFinite, type Matrix } from '../util/matrix';
 import { trainCcs } from './ccs';
 import { trainLogistic, trainLrRecipe } from './logistic';
 import { trainMassMean, trainMassMeanIid } from './massmean';
@@ -7,6 +7,7 @@ import { PROBE_KINDS, type Probe, type ProbeKind, type ProbeOptions } from './ty
 
 /** Train a probe of the given kind on rows X with labels y (1 = sycophantic, 0 = not). */
 export function trainProbe(kind: ProbeKind, X: Matrix, y: ArrayLike<number>, opts: ProbeOptions = {}): Probe {
+  assertFinite(`probe ${kind}: input`, X.data, X.cols);
   switch (kind) {
     case 'lr': return trainLogistic(X, y, opts);
     case 'lr-recipe': return trainLrRecipe(X, y, opts);

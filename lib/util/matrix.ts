@@ -118,3 +118,17 @@ export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
   }
   return aa === 0 || bb === 0 ? 0 : ab / Math.sqrt(aa * bb);
 }
+
+/**
+ * Throw one error naming the first NaN/±Infinity of a row-major block: `<where>: row r, column c is NaN`.
+ * `rowOffset` shifts the reported row (a block read from the middle of a file); `rowName` adds a label per row.
+ */
+export function assertFinite(where: string, data: ArrayLike<number>, cols: number, rowOffset = 0, rowName?: (row: number) => string): void {
+  for (let t = 0; t < data.length; t++) {
+    const v = data[t];
+    if (v - v === 0) continue; // false exactly for NaN and ±Infinity
+    const r = rowOffset + Math.floor(t / Math.max(cols, 1));
+    const label = rowName ? ` (${rowName(r)})` : '';
+    throw new Error(`${where}: row ${r}${label}, column ${t % Math.max(cols, 1)} is ${v} (non-finite values make every statistic meaningless)`);
+  }
+}
