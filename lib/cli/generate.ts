@@ -2,6 +2,7 @@ import type { Command } from './index';
 import { numberFlag, parseFlags, required, UsageError } from './args';
 import type { SteeringVector } from '../model/types';
 import { readNpy } from '../util/npy';
+import { assertFiniteVector } from '../util/matrix';
 import { joinNegativeFlagValues } from './forward';
 
 const USAGE = `usage: syco generate --model <dir-or-id> --prompt <t> [--max-new-tokens N]
@@ -24,7 +25,13 @@ export function readVectorNpy(path: string): Float32Array {
   if (!(a.shape.length === 1 || (a.shape.length === 2 && a.shape[0] === 1))) {
     throw new UsageError(`syco generate: ${path}: expected a vector of shape [hidden], found [${a.shape}]`);
   }
-  return Float32Array.from(a.data as Float32Array | Float64Array).subarray(0, n);
+  const v = Float32Array.from(a.data as Float32Array | Float64Array).subarray(0, n);
+  try {
+    assertFiniteVector(`syco generate: ${path}`, v);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  return v;
 }
 
 /** `syco generate`: greedy or sampled generation, optionally steered. */

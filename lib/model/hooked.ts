@@ -1,7 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { existsSync, readFileSync, statSync, mkdirSync, unlinkSync, linkSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { Matrix } from '../util/matrix';
+import { assertFiniteVector, type Matrix } from '../util/matrix';
 import { atomicWriteJson, fileSha256, projectRoot } from '../util/fs';
 import { Rng } from '../util/rng';
 import type {
@@ -285,6 +285,7 @@ export class OnnxHookedModel implements HookedModel {
       }
       if (!v.vector || v.vector.length !== H) throw new Error(`steering[${k}]: vector has ${v.vector?.length} values, the model's hidden size is ${H}`);
       if (!Number.isFinite(v.multiplier)) throw new Error(`steering[${k}]: multiplier ${v.multiplier} is not a finite number`);
+      assertFiniteVector(`steering[${k}] (layer ${v.layer}): vector`, v.vector);
       if (!byLayer.has(v.layer)) byLayer.set(v.layer, []);
       byLayer.get(v.layer)!.push(v);
     }

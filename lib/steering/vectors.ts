@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { ActivationStore } from '../activations/store';
 import type { HookName, SteeringVector } from '../model/types';
 import { atomicWriteJson, ensureDir, sha256 } from '../util/fs';
-import { cosine } from '../util/matrix';
+import { assertFiniteVector, cosine } from '../util/matrix';
 import { readNpy, writeNpy } from '../util/npy';
 
 /** How vectors are scaled: 'none' = raw mean difference, 'unit' = L2 norm 1 (the study), 'common' = one norm for all layers (CAA). */
@@ -233,7 +233,7 @@ export function loadVectors(dir: string, opts: { layers?: number[] } = {}): Stee
     if (a.dtype !== '<f4' && a.dtype !== '<f8') throw new Error(`${npyPath}: layer ${layer}: expected float32, found dtype ${a.dtype}`);
     if (a.shape.length !== 1 || a.shape[0] !== H) throw new Error(`${npyPath}: layer ${layer}: expected shape [${H}], found [${a.shape.join(', ')}]`);
     const v = Float32Array.from(a.data as Float32Array | Float64Array);
-    for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) throw new Error(`${npyPath}: layer ${layer}: value ${i} is ${v[i]}`);
+    assertFiniteVector(`${npyPath}: layer ${layer}`, v);
     if (existsSync(jsonPath)) {
       let side: { layer?: unknown; hidden?: unknown; norm?: unknown };
       try {

@@ -132,3 +132,10 @@ export function assertFinite(where: string, data: ArrayLike<number>, cols: numbe
     throw new Error(`${where}: row ${r}${label}, column ${t % Math.max(cols, 1)} is ${v} (non-finite values make every statistic meaningless)`);
   }
 }
+
+/** Throw one error naming the first NaN/±Infinity of a vector: `<where>: value i is NaN`. */
+export function assertFiniteVector(where: string, v: ArrayLike<number>): void {
+  for (let i = 0; i < v.length; i++) {
+    if (v[i] - v[i] !== 0) throw new Error(`${where}: value ${i} is ${v[i]} (a vector with non-finite values cannot steer)`);
+  }
+}
