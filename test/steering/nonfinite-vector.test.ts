@@ -21,7 +21,7 @@ test('syco generate --steer-vector with NaN or Inf exits non-zero naming the fil
     const v = Float32Array.from({ length: 64 }, (_, i) => (i === at ? bad : 0.1));
     const f = join(dir, `${name}.npy`);
     writeNpy(f, v, [64]);
-    const r = spawnSync(process.execPath, [BIN, 'generate', '--model', model, '--prompt', 'Once upon a time', '--max-new-tokens', '12',
+    const r: { status: number | null; stdout: string; stderr: string } = spawnSync(process.execPath, [BIN, 'generate', '--model', model, '--prompt', 'Once upon a time', '--max-new-tokens', '12',
       '--steer-layer', '2', '--steer-vector', f, '--multiplier', '4'], { encoding: 'utf8' });
     assert.notEqual(r.status, 0, `must refuse a ${name} vector; stdout ${r.stdout}`);
     assert.equal(r.stdout, '', 'nothing generated');
