@@ -2,7 +2,7 @@ import { realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { projectRoot } from '../util/fs';
-import { describeFigure, figureHtml } from './html';
+import { describeFigure, figureHtml, sharedPlotlySource } from './html';
 import type { Figure } from './types';
 
 /** The subset of tslab's `display` used here. */
@@ -47,28 +47,30 @@ export function notebookDisplay(): HtmlDisplay | null {
 
 /** Options of `showFigure`. */
 export interface ShowOptions {
-  /** Inline plotly.js: 'once' per kernel session (default), 'always', or 'never' (the page already has it). */
-  inlinePlotly?: 'once' | 'always' | 'never';
+  /**
+   * Also inline plotly.js (4.8 MB) into this output, so that the saved notebook renders on a machine without this
+   * checkout. Default false: the output loads the checkout's shared copy once per page (see figureHtml).
+   */
+  inlinePlotly?: boolean;
   /** CSS height of the figure. */
   height?: string;
 }
 
-let plotlySent = false;
+/** The HTML a notebook output holds for a figure: the figure and a loader of the shared plotly.js copy (no kernel-side state). */
+export function notebookFigureHtml(fig: Figure, opts: ShowOptions = {}): string {
+  return figureHtml(fig, { includePlotly: opts.inlinePlotly === true, plotlySource: sharedPlotlySource(), height: opts.height });
+}
 
 /**
- * Show a figure: inline interactive HTML in a tslab notebook (plotly.js inlined with the first figure of the
- * session); elsewhere print a one-line text summary (unless SYCO_QUIET is set). Returns nothing, so a notebook cell
- * ending in `showFigure(fig)` prints no echo.
+ * Show a figure: inline interactive HTML in a tslab notebook (drawn in any page that shows the output: a reloaded tab,
+ * a second tab, a reopened .ipynb, nbconvert HTML); elsewhere print a one-line text summary (unless SYCO_QUIET is
+ * set). Returns nothing, so a notebook cell ending in `showFigure(fig)` prints no echo.
  */
 export function showFigure(fig: Figure, opts: ShowOptions = {}): void {
   const d = notebookDisplay();
   if (d) {
-    const mode = opts.inlinePlotly ?? 'once';
-    const include = mode === 'always' || (mode === 'once' && !plotlySent);
-    const html = figureHtml(fig, { includePlotly: include, height: opts.height });
     try {
-      d.html(html);
-      if (include) plotlySent = true;
+      d.html(notebookFigureHtml(fig, opts));
       return;
     } catch {
       /* kernel not ready for rich output: fall through to text */
@@ -76,9 +78,4 @@ export function showFigure(fig: Figure, opts: ShowOptions = {}): void {
   }
   const text = describeFigure(fig);
   if (!process.env.SYCO_QUIET) process.stdout.write(text + '\n');
-}
-
-/** Forget that plotly.js was sent, so the next `showFigure` inlines it again (e.g. after clearing all outputs). */
-export function resetNotebookPlotly(): void {
-  plotlySent = false;
 }

@@ -5,6 +5,6 @@ export { layerScatter, layerFrameName, methodLabel, scatter3d, type LayerPoints,
 export { probeAccuracyByLayer, confusionMatrix, type ProbeAccuracy, type ProbeAccuracyOptions, type BinaryConfusion, type ConfusionOptions } from './probes';
 export { mlpActivationBars, cosineHeatmap, cosineMatrix, type MlpLayerStat, type MlpSeries, type MlpBarsOptions, type CosineInput, type CosineOptions } from './layers';
 export { steeringHeatmap, judgeScores, type SteeringCell, type SteeringHeatmapOptions, type JudgeScorePoint, type JudgeScoresOptions } from './steering';
-export { plotlySource, plotlyPath, figureHtml, figurePage, figureTitle, describeFigure, escapeHtml, scriptJson, plotlyScriptTag, type FigureHtmlOptions } from './html';
-export { showFigure, notebookDisplay, inTslabKernel, resetNotebookPlotly, type ShowOptions, type HtmlDisplay } from './display';
+export { plotlySource, plotlyPath, figureHtml, figurePage, figureTitle, describeFigure, escapeHtml, scriptJson, plotlyScriptTag, sharedPlotlySource, type FigureHtmlOptions, type PlotlySource } from './html';
+export { showFigure, notebookDisplay, inTslabKernel, notebookFigureHtml, type ShowOptions, type HtmlDisplay } from './display';
 export { FigureRenderer, exportFigures, exportFigure, writeFigureHtml, defaultFiguresDir, chromiumPath, chromiumAvailable, CHROMIUM_ARGS, type ExportOptions, type ExportFormat, type ImageFormat, type ImageOptions, type NamedFigure, type ExportedFigure } from './export';
