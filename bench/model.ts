@@ -125,7 +125,7 @@ export async function run(): Promise<void> {
     const ids = Array.from({ length: B }, (_, b) => randomIds(128, V, 17 + b));
     const emptyPast: Record<string, ort.Tensor> = {};
     for (const name of plain.inputNames) if (name.startsWith('past_key_values')) emptyPast[name] = new ort.Tensor('float32', new Float32Array(0), kvShape(B));
-    const hookedSession = (model as OnnxHookedModel).session;
+    const hookedSession = await (model as OnnxHookedModel).fullSession();
     const hookFeeds: Record<string, ort.Tensor> = {
       [POSITIONS_INPUT]: new ort.Tensor('int64', BigInt64Array.from([0n]), [1]),
       [MEAN_WEIGHTS_INPUT]: new ort.Tensor('float32', new Float32Array(B * 128), [1, B * 128]),

@@ -13,6 +13,7 @@ import {
   HOOK_EDIT_VERSION, LOGITS_OUTPUT, MEAN_WEIGHTS_INPUT, POSITIONS_INPUT, type HookedGraphInfo, addHooks, captureOutputName, steerInputName,
 } from './hooks';
 import { isLocalModel, loadConfigAndTokenizer, onnxFileName, resolveModelFile, resolveOnnxFile } from './resolve';
+import { SessionPool, feedsFor, variantFor } from './prune';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -193,7 +194,8 @@ export class OnnxHookedModel implements HookedModel {
 
   constructor(
     readonly id: string,
-    readonly session: ort.InferenceSession,
+    /** Sessions of the hooked graph and of its purpose-built (pruned) variants, opened on demand. */
+    readonly sessions: SessionPool,
     readonly tokenizer: any,
     readonly config: Record<string, any>,
     readonly generationConfig: Record<string, any>,
@@ -422,7 +424,7 @@ export class OnnxHookedModel implements HookedModel {
     if (!fetches.length) fetches.push(LOGITS_OUTPUT);
 
     const feeds = this.baseFeeds(batch, opts.steering, rows, meanWeights, meanRowsOf.length);
-    const out = await this.session.run(feeds, fetches);
+    const out = await this.sessions.use(variantFor(fetches, this.info), (s) => s.run(feedsFor(s, feeds), fetches));
     const H = this.hiddenSize;
     const captures = new Map<string, Matrix>();
     for (const k of keys) {
@@ -504,7 +506,7 @@ export class OnnxHookedModel implements HookedModel {
       };
       if (this.info.modelInputs.some((i) => i.name === 'position_ids')) feeds.position_ids = new ort.Tensor('int64', pos, [1, S]);
       const fetches = [LOGITS_OUTPUT, ...this.presentFor.values()];
-      const out = await this.session.run(feeds, fetches);
+      const out = await this.sessions.use(variantFor(fetches, this.info), (s) => s.run(feedsFor(s, feeds), fetches));
       const logits = out[LOGITS_OUTPUT].data as Float32Array;
       if (opts.returnLogits) stepLogits.push(logits.slice(0, V));
       const tok = greedy ? argmaxFirst(logits.subarray(0, V)) : sampleToken(logits.subarray(0, V), temperature, topP, rng);
@@ -528,9 +530,14 @@ export class OnnxHookedModel implements HookedModel {
     return result;
   }
 
-  /** Release the ONNX session. */
+  /** The session of the full hooked graph (every capture, logits at all positions, present.* outputs). */
+  async fullSession(): Promise<ort.InferenceSession> {
+    return this.sessions.use(null, async (s) => s);
+  }
+
+  /** Release the ONNX sessions. */
   async dispose(): Promise<void> {
-    await this.session.release();
+    await this.sessions.dispose();
   }
 }
 
@@ -598,6 +605,6 @@ export async function loadHookedModel(idOrPath: string, opts: LoadOptions = {}):
   if (L !== undefined && L !== prepared.info.numLayers) {
     throw new Error(`${source}: hooked graph has ${prepared.info.numLayers} layers, config says ${L}`);
   }
-  const session = await ort.InferenceSession.create(prepared.path, sessionOptions(opts.threads));
-  return new OnnxHookedModel(id, session, tokenizer, cfg, generationConfig, prepared.info, prepared.sourceHash, source, opts.dtype ?? 'fp32');
+  const sessions = new SessionPool(prepared.path, prepared.info, sessionOptions(opts.threads));
+  return new OnnxHookedModel(id, sessions, tokenizer, cfg, generationConfig, prepared.info, prepared.sourceHash, source, opts.dtype ?? 'fp32');
 }

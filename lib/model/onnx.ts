@@ -256,6 +256,9 @@ export class OnnxGraphEditor {
   private readonly outputItems: Item<OnnxValueInfo>[] = [];
   private readonly valueInfoItems: Item<OnnxValueInfo>[] = [];
   private readonly newInitializers: any[] = [];
+  /** Names of initializers left out on serialization, and the name of each initializer field (by graph field index). */
+  private readonly droppedInitializers = new Set<string>();
+  private readonly initializerNameAt = new Map<number, string>();
   /** Initializers by name (metadata only). */
   readonly initializers = new Map<string, InitializerInfo>();
   /** Opset imports: domain ('' = ai.onnx) → version. */
@@ -281,10 +284,11 @@ export class OnnxGraphEditor {
     this.graphFields = scanFields(bytes, this.graphField.dataStart, this.graphField.end);
     const NodeT = onnxType('NodeProto');
     const ViT = onnxType('ValueInfoProto');
-    for (const f of this.graphFields) {
+    for (const [k, f] of this.graphFields.entries()) {
       if (f.field === INITIALIZER) {
         const info = readInitializerInfo(bytes, f);
         this.initializers.set(info.name, info);
+        this.initializerNameAt.set(k, info.name);
         continue;
       }
       if (f.field !== NODE && f.field !== INPUT && f.field !== OUTPUT && f.field !== VALUE_INFO) continue;
@@ -359,6 +363,28 @@ export class OnnxGraphEditor {
     this.initializers.set(name, { name, dims, dataType, externalLocations: [], rawData: raw });
   }
 
+  /**
+   * Remove nodes, graph inputs/outputs, value_info entries and initializers by name (nodes by identity); removed
+   * initializers' bytes are left out when the model is written.
+   */
+  remove(what: { nodes?: Set<OnnxNode>; inputs?: Set<string>; outputs?: Set<string>; valueInfo?: Set<string>; initializers?: Set<string> }): void {
+    const keep = <T>(items: Item<T>[], drop: (m: T) => boolean): void => {
+      const kept = items.filter((i) => !drop(i.msg));
+      items.length = 0;
+      items.push(...kept);
+    };
+    if (what.nodes) keep(this.nodeItems, (n) => what.nodes!.has(n));
+    if (what.inputs) keep(this.inputItems, (v) => what.inputs!.has(v.name));
+    if (what.outputs) keep(this.outputItems, (v) => what.outputs!.has(v.name));
+    if (what.valueInfo) keep(this.valueInfoItems, (v) => what.valueInfo!.has(v.name));
+    for (const name of what.initializers ?? []) {
+      this.droppedInitializers.add(name);
+      this.initializers.delete(name);
+      const k = this.newInitializers.findIndex((t) => t.name === name);
+      if (k >= 0) this.newInitializers.splice(k, 1);
+    }
+  }
+
   /** Serialized model as a list of byte chunks (views of the original buffer where unchanged; file ranges are read). */
   serialize(): Uint8Array[] {
     return this.serializeParts().map((p) => (p instanceof Uint8Array ? p : this.src.slice(p[0], p[1])));
@@ -398,7 +424,7 @@ export class OnnxGraphEditor {
           emitted.add(f.field);
           body.push(...group());
         }
-      } else {
+      } else if (!(f.field === INITIALIZER && this.droppedInitializers.has(this.initializerNameAt.get(k)!))) {
         body.push([f.start, f.end]);
       }
       if (k === lastInit) body.push(...newInits());

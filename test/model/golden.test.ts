@@ -285,7 +285,7 @@ test('the hooked graph with zero steering computes the same logits and KV cache 
     const r = await m.run([g.input_ids], { hooks: [], layers: [], positions: 'all', logits: 'positions' });
     assert.equal(maxAbsDiff(r.logits!.data, out.logits.data as Float32Array), 0);
     // The hooked session's presents equal the unedited graph's too (fed by generate's first step).
-    const hooked = (m as OnnxHookedModel).session;
+    const hooked = await (m as OnnxHookedModel).fullSession();
     const hookFeeds = {
       ...feeds,
       [POSITIONS_INPUT]: new ort.Tensor('int64', BigInt64Array.from([BigInt(S - 1)]), [1]),
