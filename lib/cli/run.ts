@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type { Command } from './index';
 import { parseFlags, UsageError } from './args';
+import { EXPORT_FORMATS, type ExportFormat } from '../plots/export';
 
 const USAGE = `usage: syco run [--model <dir|hub id>] [--data <dir|file|url|upstream>] [--out <run dir>] [flags]
        (npm start -- [flags])
@@ -32,14 +33,17 @@ Each flag overrides its environment variable, which overrides the default. Print
   --judge          openai, anthropic, local or none (SYCO_JUDGE; default none). Keys from OPENAI_API_KEY / ANTHROPIC_API_KEY
   --judge-model    judge model (SYCO_JUDGE_MODEL)
   --judge-url      OpenAI/Anthropic-compatible base URL (SYCO_JUDGE_URL)
-  --figures        figure formats, e.g. html or html,png,svg (default html,png,svg when Chromium is installed)
+  --figures        figure formats: html, png, svg, gif (default all four when Chromium is installed, else html).
+                   Per-layer figures: HTML keeps the layer slider; PNG/SVG show one layer (--figure-layer),
+                   <name>-grid.png/.svg every layer as small multiples, <name>.gif an animation across layers
+  --figure-layer   layer shown by static per-layer figures (default the middle steered layer)
   --seed           seed of sampling, splits and embeddings (SYCO_SEED; default 0)
   --threads        ONNX Runtime threads (SYCO_THREADS)
   --quiet          no progress bars`;
 
 const FLAGS = [
   'model', 'dtype', 'data', 'out', 'format', 'pairs', 'layers', 'position', 'methods', 'probes', 'steer-layers', 'multipliers',
-  'normalize', 'prompts', 'prompt-limit', 'max-new-tokens', 'ab-dataset', 'ab-items', 'judge', 'judge-model', 'judge-url', 'figures', 'seed', 'threads',
+  'normalize', 'prompts', 'prompt-limit', 'max-new-tokens', 'ab-dataset', 'ab-items', 'judge', 'judge-model', 'judge-url', 'figures', 'figure-layer', 'seed', 'threads',
 ] as const;
 
 /** Flag name → the environment variable it stands for (flags are applied through the same parser as the environment). */
@@ -83,10 +87,15 @@ export const command: Command = {
       const v = values[flag];
       if (typeof v === 'string') env[name] = v;
     }
-    let formats: ('html' | 'png' | 'svg')[] | undefined;
+    let formats: ExportFormat[] | undefined;
     if (typeof values.figures === 'string') {
-      formats = values.figures.split(',').map((s) => s.trim()).filter(Boolean) as ('html' | 'png' | 'svg')[];
-      for (const f of formats) if (!['html', 'png', 'svg'].includes(f)) throw new UsageError(`syco run: --figures: unknown format "${f}" (html, png, svg)`);
+      formats = values.figures.split(',').map((s) => s.trim()).filter(Boolean) as ExportFormat[];
+      for (const f of formats) if (!EXPORT_FORMATS.includes(f)) throw new UsageError(`syco run: --figures: unknown format "${f}" (${EXPORT_FORMATS.join(', ')})`);
+    }
+    let figureLayer: number | undefined;
+    if (typeof values['figure-layer'] === 'string') {
+      figureLayer = Number(values['figure-layer']);
+      if (!Number.isInteger(figureLayer) || figureLayer < 0) throw new UsageError(`syco run: --figure-layer must be a 0-based layer index, got "${values['figure-layer']}"`);
     }
     if (values.quiet) process.env.SYCO_QUIET = '1';
 
@@ -100,7 +109,7 @@ export const command: Command = {
       throw new UsageError(`syco run: ${msg}`);
     }
     const { runStudy } = await import('../study/run');
-    const summary = await runStudy(cfg, { dir: typeof values.out === 'string' ? resolve(values.out) : undefined, formats, quiet: Boolean(values.quiet) });
+    const summary = await runStudy(cfg, { dir: typeof values.out === 'string' ? resolve(values.out) : undefined, formats, figureLayer, quiet: Boolean(values.quiet) });
     process.stdout.write(JSON.stringify({
       dir: summary.dir, report: summary.report, figures: summary.figures.length, seconds: Number(summary.seconds.toFixed(2)),
       timings: Object.fromEntries(Object.entries(summary.timings).map(([k, v]) => [k, Number(v.toFixed(3))])),

@@ -4,12 +4,16 @@ import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { atomicWriteFile, ensureDir, projectRoot } from '../util/fs';
 import { figurePage, plotlySource } from './html';
+import { decodePng, encodeGif, type RgbaImage } from './gif';
+import { figureLayers, layerFigure, layerGrid } from './static';
 import type { Figure } from './types';
 
 /** Image formats Chromium can render a figure to. */
 export type ImageFormat = 'png' | 'svg';
-/** File formats a figure can be exported to. */
-export type ExportFormat = 'html' | ImageFormat;
+/** File formats a figure can be exported to ('gif': an animation across layers, written for per-layer figures only). */
+export type ExportFormat = 'html' | ImageFormat | 'gif';
+/** Every export format, in the order files are written. */
+export const EXPORT_FORMATS: readonly ExportFormat[] = ['html', 'png', 'svg', 'gif'];
 
 /** Chromium flags for headless rendering in a container with no network (DESIGN.md §4). */
 export const CHROMIUM_ARGS = [
@@ -130,11 +134,14 @@ export function defaultFiguresDir(): string {
   return join(projectRoot(), 'figures');
 }
 
-/** Write a figure as a self-contained HTML page (plotly.js inlined; works offline). */
-export function writeFigureHtml(path: string, fig: Figure): string {
-  atomicWriteFile(path, figurePage(fig));
+/** Write a figure as an HTML page: self-contained (plotly.js inlined), or loading `plotlySrc` (a shared copy beside it); works offline. */
+export function writeFigureHtml(path: string, fig: Figure, opts: { plotlySrc?: string } = {}): string {
+  atomicWriteFile(path, figurePage(fig, { plotlySrc: opts.plotlySrc }));
   return path;
 }
+
+/** File name of the one plotly.js copy that exported HTML figures share (written beside them). */
+export const SHARED_PLOTLY_FILE = 'plotly.min.js';
 
 /** One figure to export, with its file stem (letters, digits, '.', '_' and '-'). */
 export interface NamedFigure {
@@ -146,6 +153,16 @@ export interface NamedFigure {
 export interface ExportOptions extends ImageOptions {
   /** Formats to write (default html, png and svg). */
   formats?: ExportFormat[];
+  /**
+   * Layer shown by the PNG/SVG of a per-layer figure (one with a layer slider; default its first layer). Such a figure
+   * also gets `<name>-grid.png/.svg` (every layer as small multiples) and, with 'gif', `<name>.gif` (an animation
+   * across layers); its HTML keeps the slider.
+   */
+  figureLayer?: number;
+  /** HTML pages load one shared `plotly.min.js` written beside them instead of each inlining plotly.js (default false). */
+  sharedPlotly?: boolean;
+  /** Milliseconds per layer in the GIF (default 800). */
+  gifDelayMs?: number;
   /** A running renderer to reuse (it is left open); otherwise one is launched and closed when PNG/SVG is asked. */
   renderer?: FigureRenderer;
   /** Called after each figure is written, with the figure's files. */
@@ -167,7 +184,7 @@ const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 export async function exportFigures(figures: NamedFigure[], dir: string, opts: ExportOptions = {}): Promise<ExportedFigure[]> {
   const formats = opts.formats ?? ['html', 'png', 'svg'];
   for (const f of formats) {
-    if (f !== 'html' && f !== 'png' && f !== 'svg') throw new Error(`exportFigures: unknown format "${f}" (use html, png or svg)`);
+    if (!EXPORT_FORMATS.includes(f)) throw new Error(`exportFigures: unknown format "${f}" (use ${EXPORT_FORMATS.join(', ')})`);
   }
   const seen = new Set<string>();
   for (const { name } of figures) {
@@ -187,20 +204,45 @@ export async function exportFigures(figures: NamedFigure[], dir: string, opts: E
   ensureDir(dir);
   const needsBrowser = formats.some((f) => f !== 'html') && figures.length > 0;
   const renderer = needsBrowser ? (opts.renderer ?? (await FigureRenderer.launch())) : undefined;
+  const plotlySrc = opts.sharedPlotly && formats.includes('html') && figures.length ? SHARED_PLOTLY_FILE : undefined;
+  if (plotlySrc) atomicWriteFile(join(dir, plotlySrc), plotlySource());
   const out: ExportedFigure[] = [];
   try {
     for (const { name, figure } of figures) {
       const files: string[] = [];
-      for (const format of formats) {
-        const path = join(dir, `${name}.${format}`);
+      const layers = figureLayers(figure);
+      const write = async (file: string, what: () => Promise<Uint8Array | string> | Uint8Array | string) => {
+        const path = join(dir, file);
         try {
-          if (format === 'html') writeFigureHtml(path, figure);
-          else if (format === 'png') atomicWriteFile(path, await renderer!.render(figure, 'png', opts));
-          else atomicWriteFile(path, await renderer!.render(figure, 'svg', opts));
+          atomicWriteFile(path, await what());
         } catch (err) {
-          throw new Error(`exportFigures: figure "${name}" (${format}) failed: ${(err as Error).message.split('\n')[0]}`);
+          throw new Error(`exportFigures: figure "${name}" (${file}) failed: ${(err as Error).message.split('\n')[0]}`);
         }
         files.push(path);
+      };
+      let still = figure;
+      if (layers.length) {
+        const layer = opts.figureLayer ?? layers[0];
+        if (!layers.includes(layer)) throw new Error(`exportFigures: figure "${name}" has no layer ${layer} (its layers: ${layers.join(', ')})`);
+        still = layerFigure(figure, layer);
+      }
+      const grid = layers.length ? layerGrid(figure) : undefined;
+      const gridSize = { scale: opts.scale };
+      for (const format of formats) {
+        if (format === 'html') {
+          const path = join(dir, `${name}.html`);
+          writeFigureHtml(path, figure, { plotlySrc });
+          files.push(path);
+        } else if (format === 'png' || format === 'svg') {
+          await write(`${name}.${format}`, () => (format === 'png' ? renderer!.render(still, 'png', opts) : renderer!.render(still, 'svg', opts)));
+          if (grid) await write(`${name}-grid.${format}`, () => (format === 'png' ? renderer!.render(grid, 'png', gridSize) : renderer!.render(grid, 'svg', gridSize)));
+        } else if (format === 'gif' && layers.length) {
+          await write(`${name}.gif`, async () => {
+            const frames: RgbaImage[] = [];
+            for (const l of layers) frames.push(decodePng(await renderer!.render(layerFigure(figure, l), 'png', opts)));
+            return encodeGif(frames, { delayMs: opts.gifDelayMs });
+          });
+        }
       }
       out.push({ name, files });
       opts.onFigure?.(name, files);

@@ -18,8 +18,10 @@ import { Study, timestampRunDir, type StageTimings } from './study';
 export interface RunStudyOptions {
   /** Run folder (default runs/<UTC timestamp>); an existing folder resumes, re-using finished stages. */
   dir?: string;
-  /** Figure formats (default html, plus png and svg when Chromium is installed). */
+  /** Figure formats (default html, plus png, svg and gif when Chromium is installed). */
   formats?: ExportFormat[];
+  /** Layer the PNG/SVG of per-layer figures show (default the study's focus layer: the middle steered layer). */
+  figureLayer?: number;
   /** Progress lines (default stderr). */
   log?: (line: string) => void;
   quiet?: boolean;
@@ -58,6 +60,17 @@ export function readSweepAnswers(outDir: string, f: SweepFileEntry): { layer: nu
   return readResultsFile(join(outDir, f.file)).map((it) => ({
     layer: f.layer, multiplier: f.multiplier, prompt: it.sentence, plus: it.answer_plus, minus: it.answer_minus, control: it.answer_control ?? '',
   }));
+}
+
+/** The layer static per-layer figures show: the one asked for (it must have been captured), else the middle steered layer. */
+export async function focusLayer(study: Study, asked?: number): Promise<number> {
+  const captured = (await study.activations()).layers;
+  if (asked !== undefined) {
+    if (!captured.includes(asked)) throw new Error(`--figure-layer ${asked} was not captured (captured layers: ${captured.join(', ')})`);
+    return asked;
+  }
+  const steer = await study.steerLayers();
+  return steer[Math.floor(steer.length / 2)];
 }
 
 /** Run data → activations → geometry → probes → MLP → steering → A/B evaluation → (judge) → figures and report.html. */
@@ -211,8 +224,9 @@ export async function runStudy(cfg: StudyConfig, opts: RunStudyOptions = {}): Pr
     }
 
     log(`study: exporting ${figures.length} figures`);
-    const formats = opts.formats ?? (chromiumAvailable() ? ['html', 'png', 'svg'] : ['html']);
-    const exported = await study.timed('figures', () => exportFigures(figures, study.path('figures'), { formats }));
+    const formats = opts.formats ?? (chromiumAvailable() ? ['html', 'png', 'svg', 'gif'] : ['html']);
+    const figureLayer = await focusLayer(study, opts.figureLayer);
+    const exported = await study.timed('figures', () => exportFigures(figures, study.path('figures'), { formats, figureLayer, sharedPlotly: true }));
     const seconds = (performance.now() - t0) / 1000;
     sections.push({
       title: 'Run',

@@ -65,11 +65,16 @@ test('syco run: every stage on stories260K into one folder, figures, report.html
   const figs = readdirSync(join(out, 'figures'));
   const stems = figs.filter((f) => f.endsWith('.html')).map((f) => f.slice(0, -5)).sort();
   assert.ok(stems.length >= 11, stems.join(', '));
-  assert.equal(summary.figures, stems.length * 2);
-  for (const s of stems) {
+  // Per-layer figures also get a grid of every layer; the HTML pages share one plotly.js copy beside them.
+  const layerStems = stems.filter((s) => /^geometry-(pca|tsne|umap)$/.test(s));
+  assert.equal(layerStems.length, 3);
+  assert.equal(summary.figures, stems.length * 2 + layerStems.length);
+  for (const s of [...stems, ...layerStems.map((l) => `${l}-grid`)]) {
     const png = parsePng(new Uint8Array(readFileSync(join(out, 'figures', `${s}.png`))));
     assert.ok(png.width > 100 && png.height > 100, s);
   }
+  assert.ok(existsSync(join(out, 'figures', 'plotly.min.js')));
+  assert.ok(statSync(join(out, 'figures', 'geometry-pca.html')).size < 1_000_000, 'figure pages do not inline plotly.js');
   const html = readFileSync(summary.report, 'utf8');
   const marker = plotlySource().slice(0, 200);
   assert.equal(html.split(marker).length - 1, 1, 'plotly.js inlined exactly once');
