@@ -11,6 +11,10 @@ export interface ProbeAccuracy {
   test: number;
   /** Accuracy on the training split, in [0, 1] (optional). */
   train?: number;
+  /** Interval of the held-out accuracy, e.g. the exact 95% binomial interval (drawn as error bars). */
+  testCi?: { lo: number; hi: number } | null;
+  /** Number of held-out examples behind `test` (shown on hover). */
+  nTest?: number;
 }
 
 /** Options of the probe-accuracy figure. */
@@ -43,10 +47,11 @@ export function probeAccuracyByLayer(results: ProbeAccuracy[], opts: ProbeAccura
   }
   const data: Trace[] = [];
   let k = 0;
+  let anyCi = false;
   for (const [probe, list] of byProbe) {
     const rows = list.slice().sort((a, b) => a.layer - b.layer);
     const color = PALETTE[k++ % PALETTE.length];
-    data.push({
+    const held: Trace = {
       type: 'scatter',
       mode: 'lines+markers',
       name: `${probe} — held-out`,
@@ -55,8 +60,18 @@ export function probeAccuracyByLayer(results: ProbeAccuracy[], opts: ProbeAccura
       y: rows.map((r) => r.test),
       line: { color, width: 2 },
       marker: { color, size: 7 },
-      hovertemplate: `${probe}, layer %{x}: held-out accuracy %{y:.1%}<extra></extra>`,
-    });
+      hovertemplate: `${probe}, layer %{x}: held-out accuracy %{y:.1%}${rows.some((r) => r.testCi) ? ' (95% interval %{text})' : ''}<extra></extra>`,
+    };
+    if (rows.some((r) => r.testCi)) {
+      anyCi = true;
+      held.text = rows.map((r) => (r.testCi ? `${(100 * r.testCi.lo).toFixed(1)}–${(100 * r.testCi.hi).toFixed(1)}%${r.nTest ? ` of ${r.nTest}` : ''}` : 'n/a'));
+      held.error_y = {
+        type: 'data', symmetric: false, visible: true, color, thickness: 1.2, width: 4,
+        array: rows.map((r) => (r.testCi ? Math.max(0, r.testCi.hi - r.test) : 0)),
+        arrayminus: rows.map((r) => (r.testCi ? Math.max(0, r.test - r.testCi.lo) : 0)),
+      };
+    }
+    data.push(held);
     const train = rows.filter((r) => r.train !== undefined);
     if (train.length) {
       data.push({
@@ -72,7 +87,7 @@ export function probeAccuracyByLayer(results: ProbeAccuracy[], opts: ProbeAccura
       });
     }
   }
-  const layout = baseLayout(opts.title ?? 'Linear-probe accuracy by layer', 'Layer (decoder block)', 'Accuracy', opts.subtitle ?? 'Solid: held-out split · dashed: training split');
+  const layout = baseLayout(opts.title ?? 'Linear-probe accuracy by layer', 'Layer (decoder block)', 'Accuracy', opts.subtitle ?? `Solid: held-out split${anyCi ? ' (bars: 95% interval)' : ''} · dashed: training split`);
   (layout.yaxis as Layout).range = [0, 1.02];
   (layout.yaxis as Layout).tickformat = '.0%';
   (layout.xaxis as Layout).dtick = 1;

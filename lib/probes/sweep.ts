@@ -6,6 +6,7 @@ import { Progress } from '../util/progress';
 import { Rng } from '../util/rng';
 import { accuracy, classMeans, confusion } from './common';
 import { trainProbe } from './train';
+import { accuracyInterval, type Interval } from './interval';
 import type { ProbeKind, ProbeOptions } from './types';
 
 /** Split pair ids 0..nPairs-1 into train/test: a seeded shuffle, the first round(testFrac·nPairs) pairs go to test. */
@@ -32,6 +33,14 @@ export interface LayerProbeResult {
   /** Fraction of pairs whose pos row scores higher than its neg row. */
   train_pair_acc: number;
   test_pair_acc: number | null;
+  /** Exact 95% (Clopper–Pearson) intervals: train/test accuracy over texts, test pair accuracy over pairs. */
+  train_acc_ci: Interval | null;
+  test_acc_ci: Interval | null;
+  test_pair_acc_ci: Interval | null;
+  /** Pairs of the validation split (carved from the training pairs; 0 when none) and the accuracy there of a probe trained on the rest. */
+  n_val_pairs: number;
+  val_acc: number | null;
+  val_acc_ci: Interval | null;
   direction_norm: number;
   bias: number;
   /** Cosine between the probe direction and the training mean-difference (steering) direction mean(pos) − mean(neg). */
@@ -48,6 +57,12 @@ export interface ProbeLayerOptions extends ProbeOptions {
   testFrac?: number;
   /** Seed of the split and of the probe (default 0). */
   seed?: number;
+  /**
+   * Fraction of the training pairs held out as a validation split for choosing the best layer (default 0.25; 0 for
+   * none): a second probe is trained on the other training pairs and scored there. The reported probe still trains on
+   * every training pair.
+   */
+  valFrac?: number;
 }
 
 function pairAcc(scores: Float32Array, y: Uint8Array, pair: Int32Array): number | null {
@@ -61,6 +76,31 @@ function pairAcc(scores: Float32Array, y: Uint8Array, pair: Int32Array): number 
     if (s > t) ok++;
   }
   return n ? ok / n : null;
+}
+
+/** Rows of a labelled split: activations, labels and pair ids. */
+interface SplitRows {
+  X: LabelledMatrix['X'];
+  y: Uint8Array;
+  pair: Int32Array;
+}
+
+/** Accuracy on a validation split of the training pairs of a probe trained on the remaining training pairs (null when too few pairs). */
+function validationAccuracy(tr: SplitRows, opts: ProbeLayerOptions, seed: number): { pairs: number; rows: number; acc: number | null } {
+  const frac = opts.valFrac ?? 0.25;
+  const ids = [...new Set(tr.pair)].sort((a, b) => a - b);
+  const nVal = Math.round(frac * ids.length);
+  if (!(frac > 0) || nVal < 1 || ids.length - nVal < 4) return { pairs: 0, rows: 0, acc: null };
+  const inner = splitPairs(ids.length, frac, seed + 1);
+  const valSet = new Set(Array.from(inner.test, (k) => ids[k]));
+  const fit: number[] = [], held: number[] = [];
+  for (let i = 0; i < tr.pair.length; i++) (valSet.has(tr.pair[i]) ? held : fit).push(i);
+  const yFit = Uint8Array.from(fit, (i) => tr.y[i]);
+  if (yFit.every((v) => v === yFit[0])) return { pairs: 0, rows: 0, acc: null };
+  const probe = trainProbe(opts.probe, selectRows(tr.X, fit), yFit, { ...opts, seed, pairs: Int32Array.from(fit, (i) => tr.pair[i]), onProgress: undefined });
+  const s = probe.score(selectRows(tr.X, held));
+  const pred = Uint8Array.from(s, (v) => (v > 0 ? 1 : 0));
+  return { pairs: valSet.size, rows: held.length, acc: accuracy(pred, Uint8Array.from(held, (i) => tr.y[i])) };
 }
 
 /** Train and evaluate one probe on one labelled matrix (split by pair). */
@@ -80,6 +120,7 @@ export function probeLayer(data: LabelledMatrix, layer: number, opts: ProbeLayer
   const tr = pick(trainRows);
   const te = pick(testRows);
   const probe = trainProbe(opts.probe, tr.X, tr.y, { ...opts, seed, pairs: tr.pair });
+  const val = validationAccuracy(tr, opts, seed);
   const sTr = probe.score(tr.X);
   const pTr = Uint8Array.from(sTr, (s) => (s > 0 ? 1 : 0));
   const { pos, neg } = classMeans(tr.X, tr.y);
@@ -105,6 +146,12 @@ export function probeLayer(data: LabelledMatrix, layer: number, opts: ProbeLayer
     train_confusion: confusion(pTr, tr.y),
     train_pair_acc: pairAcc(sTr, tr.y, tr.pair) ?? NaN,
     test_pair_acc: testPair,
+    train_acc_ci: accuracyInterval(accuracy(pTr, tr.y), tr.y.length),
+    test_acc_ci: accuracyInterval(testAcc, te.y.length),
+    test_pair_acc_ci: accuracyInterval(testPair, split.test.length),
+    n_val_pairs: val.pairs,
+    val_acc: val.acc,
+    val_acc_ci: accuracyInterval(val.acc, val.rows),
     direction_norm: l2norm(probe.direction),
     bias: probe.bias,
     cos_mean_diff: cosine(probe.direction, md),

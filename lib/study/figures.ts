@@ -42,25 +42,39 @@ export function geometry3dFigure(p: LayerProjection, opts: { model?: string } = 
 /** Held-out (and training) probe accuracy by layer, one colour per probe kind. */
 export function probesFigure(results: Record<string, ProbeSummary[]>, opts: { model?: string } = {}): Figure {
   const rows = Object.entries(results).flatMap(([kind, rs]) =>
-    rs.map((r) => ({ probe: PROBE_NAMES[kind] ?? kind, layer: r.layer, test: r.test_acc ?? r.train_acc, train: r.train_acc })));
+    rs.map((r) => ({ probe: PROBE_NAMES[kind] ?? kind, layer: r.layer, test: r.test_acc ?? r.train_acc, train: r.train_acc, testCi: r.test_acc_ci ?? null, nTest: 2 * r.n_test_pairs })));
+  const anyCi = rows.some((r) => r.testCi);
   return probeAccuracyByLayer(rows, {
-    subtitle: `${opts.model ? `${opts.model}; ` : ''}solid: held-out pairs, dashed: training pairs; dotted: chance (0.5)`,
+    subtitle: `${opts.model ? `${opts.model}; ` : ''}solid: held-out pairs${anyCi ? ' (bars: exact 95% interval)' : ''}, dashed: training pairs; dotted: chance (0.5)`,
   });
 }
 
-/** The layer with the best held-out accuracy of one probe kind (ties: the earliest layer). */
-export function bestProbeLayer(results: ProbeSummary[]): ProbeSummary {
+/** The best layer of one probe kind and how it was chosen: on the validation split when there is one (ties: the earliest layer). */
+export function chooseProbeLayer(results: ProbeSummary[]): { best: ProbeSummary; on: 'validation' | 'held-out' } {
   if (!results.length) throw new Error('bestProbeLayer: no results given');
+  const onVal = results.every((r) => r.val_acc !== null && r.val_acc !== undefined);
+  const score = (r: ProbeSummary) => (onVal ? (r.val_acc as number) : (r.test_acc ?? r.train_acc));
   let best = results[0];
-  for (const r of results) if ((r.test_acc ?? r.train_acc) > (best.test_acc ?? best.train_acc)) best = r;
-  return best;
+  for (const r of results) if (score(r) > score(best)) best = r;
+  return { best, on: onVal ? 'validation' : 'held-out' };
+}
+
+/** The best layer of one probe kind: by validation accuracy when every layer has one, else by held-out accuracy (ties: the earliest layer). */
+export function bestProbeLayer(results: ProbeSummary[]): ProbeSummary {
+  return chooseProbeLayer(results).best;
+}
+
+/** "82.5% (95% interval 67.2–92.7%)": an accuracy with its interval, in percent. */
+export function accuracyText(acc: number | null, ci?: { lo: number; hi: number } | null): string {
+  if (acc === null || !Number.isFinite(acc)) return 'n/a';
+  return `${(100 * acc).toFixed(1)}%${ci ? ` (95% interval ${(100 * ci.lo).toFixed(1)}–${(100 * ci.hi).toFixed(1)}%)` : ''}`;
 }
 
 /** Held-out confusion matrix of one probe at one layer. */
 export function probeConfusionFigure(r: ProbeSummary): Figure {
   return confusionMatrix(r.confusion, {
     title: `${PROBE_NAMES[r.probe] ?? r.probe} probe at layer ${r.layer}: held-out predictions`,
-    subtitle: `accuracy ${((r.test_acc ?? r.train_acc) * 100).toFixed(1)}% on ${r.n_test_pairs} held-out pairs`,
+    subtitle: `accuracy ${accuracyText(r.test_acc ?? r.train_acc, r.test_acc_ci)} on ${r.n_test_pairs} held-out pairs (${2 * r.n_test_pairs} texts)`,
   });
 }
 

@@ -12,6 +12,7 @@ import {
   abFigure, bestProbeLayer, geometry3dFigure, geometryFigure, judgeFigure, mlpDifferenceFigure, mlpFigure, PROBE_NAMES,
   probeConfusionFigure, probesFigure, vectorCosineFigure,
 } from './figures';
+import { probesSection } from './probe-report';
 import { Study, timestampRunDir, type StageTimings } from './study';
 
 /** Options of runStudy. */
@@ -132,20 +133,7 @@ export async function runStudy(cfg: StudyConfig, opts: RunStudyOptions = {}): Pr
     const best = bestProbeLayer(probes[firstKind]);
     const confFig: NamedFigure = { name: `probes-confusion-${firstKind}-L${best.layer}`, figure: probeConfusionFigure(best) };
     figures.push(confFig);
-    sections.push({
-      title: 'Linear probes',
-      text: `A probe per layer learns a direction that tells the sycophantic answer from the other; accuracy is measured on held-out pairs (chance 0.5). ` +
-        `Best ${PROBE_NAMES[firstKind] ?? firstKind} layer: ${best.layer} (held-out accuracy ${((best.test_acc ?? best.train_acc) * 100).toFixed(1)}%).`,
-      figures: [probeFig.figure, confFig.figure],
-      tables: [{
-        caption: 'Held-out accuracy by layer and probe (cosine of the probe direction to the mean difference in brackets)',
-        columns: ['layer', ...cfg.probes.map((k) => PROBE_NAMES[k] ?? k)],
-        rows: store.layers.map((l) => [l, ...cfg.probes.map((k) => {
-          const r = probes[k].find((x) => x.layer === l);
-          return r ? `${(r.test_acc ?? r.train_acc).toFixed(3)} (${r.cos_mean_diff.toFixed(2)})` : '';
-        })]),
-      }],
-    });
+    sections.push(probesSection(probes, cfg.probes, store.layers, [probeFig.figure, confFig.figure]));
 
     if (store.hooks.includes('mlp')) {
       log('study: [5/8] MLP');

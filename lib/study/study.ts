@@ -204,10 +204,10 @@ export class Study {
     const hook = opts.hook ?? 'resid';
     const out: Record<string, ProbeSummary[]> = {};
     for (const kind of kinds) {
-      const settings = { kind, hook, testFrac: this.cfg.testFrac, seed: this.cfg.seed, layers: store.layers };
+      const settings = { kind, hook, testFrac: this.cfg.testFrac, valFrac: 0.25, seed: this.cfg.seed, layers: store.layers };
       const file = this.path('probes', `${kind}${hook === 'resid' ? '' : `-${hook}`}.json`);
       out[kind] = await this.saved(file, settings, async () => {
-        const results = await this.timed(`probe ${kind}`, () => probeSweep(store, { probe: kind, hook, testFrac: this.cfg.testFrac, seed: this.cfg.seed, quiet: opts.quiet }));
+        const results = await this.timed(`probe ${kind}`, () => probeSweep(store, { probe: kind, hook, testFrac: this.cfg.testFrac, valFrac: settings.valFrac, seed: this.cfg.seed, quiet: opts.quiet }));
         return results.map(({ direction: _d, ...rest }): ProbeSummary => rest);
       });
     }
