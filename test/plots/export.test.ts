@@ -55,7 +55,9 @@ test('batch export writes html, png and svg per figure with one renderer', async
   );
   assert.deepEqual(seen, ['scatter', 'probes', 'steering']);
   for (const r of res) {
-    assert.deepEqual(r.files, ['html', 'png', 'svg'].map((f) => join(dir, `${r.name}.${f}`)));
+    // The per-layer scatter also gets a grid of every layer beside each static image.
+    const want = r.name === 'scatter' ? ['scatter.html', 'scatter.png', 'scatter-grid.png', 'scatter.svg', 'scatter-grid.svg'] : ['html', 'png', 'svg'].map((f) => `${r.name}.${f}`);
+    assert.deepEqual(r.files, want.map((f) => join(dir, f)));
     for (const f of r.files) assert.ok(existsSync(f), f);
   }
 });
