@@ -6,6 +6,10 @@ import { atomicWriteJson, projectRoot, sha256 } from '../util/fs';
 import { Progress } from '../util/progress';
 import { activationFileName, type ActivationManifest, type PairSide } from './store';
 import { checkPreallocatedNpy, PreallocatedNpy } from './writer';
+import { DEFAULT_SORT_WINDOW, DonePrefix, planBatches } from './batching';
+
+/** Default token budget of a forward pass when neither batchSize nor batchTokens is given. */
+export const DEFAULT_BATCH_TOKENS = 2048;
 
 /** The fields of a contrastive pair that extraction needs (the datasets stage's Pair has them all). */
 export interface PairTexts {
@@ -44,8 +48,16 @@ export interface ExtractOptions {
   layers?: number[] | 'all';
   /** Token position of each text to capture (default -2), or 'mean' over its tokens. */
   position?: Position;
-  /** Texts per forward pass; a batch holds both texts of floor(batchSize / 2) pairs (default 16). */
+  /** Most texts per forward pass; a batch holds both texts of up to floor(batchSize / 2) pairs (default 16, or 64 with batchTokens). */
   batchSize?: number;
+  /**
+   * Padded tokens per forward pass (texts × longest text): pairs are sorted by token count inside windows of
+   * sortWindow pairs and packed up to this budget. Default DEFAULT_BATCH_TOKENS when batchSize is not given;
+   * with only batchSize, batches are fixed runs of pairs in file order. Rows land at the same offsets either way.
+   */
+  batchTokens?: number;
+  /** Pairs per sorting window (default 256). */
+  sortWindow?: number;
   /** Use only the first `limit` pairs. */
   limit?: number;
   /** Where the pairs came from (recorded in the manifest; default 'in-memory'). */
@@ -239,8 +251,12 @@ export async function extractActivations(opts: ExtractOptions): Promise<ExtractS
   const hooks = resolveHooks(opts.hooks);
   const layers = resolveLayers(model, opts.layers);
   const position = resolvePosition(opts.position);
-  const batchSize = opts.batchSize ?? 16;
+  const batchTokens = opts.batchTokens ?? (opts.batchSize === undefined ? DEFAULT_BATCH_TOKENS : undefined);
+  const batchSize = opts.batchSize ?? (batchTokens === undefined ? 16 : 64);
+  const sortWindow = batchTokens === undefined ? undefined : opts.sortWindow ?? DEFAULT_SORT_WINDOW;
   if (!Number.isInteger(batchSize) || batchSize < 2) throw new Error(`extract: batchSize must be an integer ≥ 2 (both texts of a pair), got ${batchSize}`);
+  if (batchTokens !== undefined && (!Number.isInteger(batchTokens) || batchTokens < 2)) throw new Error(`extract: batchTokens must be an integer ≥ 2, got ${batchTokens}`);
+  if (sortWindow !== undefined && (!Number.isInteger(sortWindow) || sortWindow < 1)) throw new Error(`extract: sortWindow must be a positive integer, got ${sortWindow}`);
   if (opts.limit !== undefined && (!Number.isInteger(opts.limit) || opts.limit < 1)) throw new Error(`extract: limit must be a positive integer, got ${opts.limit}`);
   const pairs = opts.limit !== undefined ? opts.pairs.slice(0, opts.limit) : opts.pairs;
   if (!pairs.length) throw new Error(`extract: no pairs to extract (${source})`);
@@ -271,6 +287,7 @@ export async function extractActivations(opts: ExtractOptions): Promise<ExtractS
     counts: { pairs: N, done: 0 },
     complete: false,
     batch_size: batchSize,
+    ...(batchTokens !== undefined ? { batch_tokens: batchTokens, sort_window: sortWindow } : {}),
     files: hooks.flatMap((h) => layers.flatMap((l) => (['pos', 'neg'] as PairSide[]).map((s) => activationFileName(h, l, s)))),
     code_version: codeVersion(),
     created: new Date().toISOString(),
@@ -323,26 +340,68 @@ export async function extractActivations(opts: ExtractOptions): Promise<ExtractS
       }
     }
 
-    if (resumed && startDone < N && manifest.batch_size !== undefined && manifest.batch_size !== batchSize && !opts.quiet) {
-      (opts.progressStream ?? process.stderr).write(`extract: note: resuming with batch size ${batchSize}, the run started with ${String(manifest.batch_size)}; ` +
+    const batching = (m: { batch_size?: unknown; batch_tokens?: unknown; sort_window?: unknown }): string =>
+      m.batch_tokens === undefined ? `batch size ${String(m.batch_size)}` : `batch tokens ${String(m.batch_tokens)} (≤ ${String(m.batch_size)} texts, sort window ${String(m.sort_window)})`;
+    const sameBatching = !resumed || batching(manifest) === batching(requested);
+    if (resumed && startDone < N && manifest.batch_size !== undefined && !sameBatching && !opts.quiet) {
+      const was = manifest.batch_tokens === undefined && batchTokens === undefined ? String(manifest.batch_size) : batching(manifest);
+      (opts.progressStream ?? process.stderr).write(`extract: note: resuming with ${batching(requested)}, the run started with ${was}; ` +
         'rows from here on may differ in the last bits from an uninterrupted run (padding changes the summation order)\n');
+    }
+    // The batches: the same plan as the run started with when the batching is unchanged (so a resumed run is
+    // byte-identical to an uninterrupted one), else a new plan over the pairs not yet done.
+    const texts = (i: number): [string, string] => [pairs[i].sycophantic, pairs[i].non_sycophantic];
+    let ids: (number[] | undefined)[] = [];
+    let plan: number[][];
+    let firstBatch = 0;
+    const prefix = new DonePrefix(N, startDone);
+    if (batchTokens === undefined) {
+      plan = planBatches(new Array<number>(N).fill(1), { maxItems: pairsPerBatch }, startDone);
+    } else {
+      ids = new Array(2 * N);
+      const lengths = new Array<number>(N).fill(0);
+      for (let i = startDone; i < N; i++) {
+        const [a, b] = texts(i);
+        ids[2 * i] = model.encode(a);
+        ids[2 * i + 1] = model.encode(b);
+        lengths[i] = Math.max(ids[2 * i]!.length, ids[2 * i + 1]!.length);
+      }
+      const planOpts = { batchTokens, maxItems: pairsPerBatch, window: sortWindow, rowsPerItem: 2 };
+      const batchesDone = Number(manifest.counts.batches ?? 0);
+      if (sameBatching && batchesDone > 0 && startDone < N) {
+        // Replay the run's own plan (lengths of done pairs are not needed: windows are aligned to pair indices).
+        for (let i = 0; i < startDone; i++) {
+          const [a, b] = texts(i);
+          lengths[i] = Math.max(model.encode(a).length, model.encode(b).length);
+        }
+        plan = planBatches(lengths, planOpts);
+        firstBatch = Math.min(batchesDone, plan.length);
+        prefix.mark(plan.slice(0, firstBatch).flat());
+      } else {
+        plan = planBatches(lengths, planOpts, startDone);
+      }
     }
     const progress = new Progress({ label: 'extract', total: N, initial: startDone, stream: opts.progressStream, quiet: opts.quiet });
     const tRun = Date.now();
     let done = startDone;
+    let computed = 0;
     const timings = { forwardSec: 0, writeSec: 0, commitSec: 0 };
-    for (let start = startDone; start < N; start += pairsPerBatch) {
-      const end = Math.min(N, start + pairsPerBatch);
-      const n = end - start;
-      const batch = pairs.slice(start, end);
-      const texts = [...batch.map((p) => p.sycophantic), ...batch.map((p) => p.non_sycophantic)];
+    for (let k = firstBatch; k < plan.length; k++) {
+      const members = plan[k];
+      const n = members.length;
+      const start = members[0];
+      const end = members[n - 1] + 1;
+      const what = members.length === end - start && members.every((x, j) => x === start + j) ? `pairs ${start}-${end - 1}` : `pairs ${members.slice(0, 6).join(', ')}${n > 6 ? ', …' : ''}`;
+      const inputs = batchTokens === undefined
+        ? [...members.map((i) => texts(i)[0]), ...members.map((i) => texts(i)[1])]
+        : [...members.map((i) => ids[2 * i]!), ...members.map((i) => ids[2 * i + 1]!)];
       let tick = performance.now();
       let res: Awaited<ReturnType<HookedModel['run']>>;
       try {
-        res = await model.run(texts, { hooks, layers, positions: [position] });
+        res = await model.run(inputs as string[] | number[][], { hooks, layers, positions: [position] });
       } catch (err) {
-        const ids = batch.map((p) => p.id);
-        throw new Error(`extract: forward pass failed for pairs ${start}-${end - 1} (${ids.slice(0, 4).join(', ')}${ids.length > 4 ? ', …' : ''}) ` +
+        const pids = members.map((i) => pairs[i].id);
+        throw new Error(`extract: forward pass failed for ${what} (${pids.slice(0, 4).join(', ')}${pids.length > 4 ? ', …' : ''}) ` +
           `of ${source}: ${(err as Error).message}`);
       }
       timings.forwardSec += (performance.now() - tick) / 1000;
@@ -350,20 +409,29 @@ export async function extractActivations(opts: ExtractOptions): Promise<ExtractS
       for (const h of hooks) {
         for (const l of layers) {
           const m = res.captures.get(`${h}.${l}`);
-          if (!m) throw new Error(`extract: model ${model.id} returned no capture "${h}.${l}" for pairs ${start}-${end - 1}`);
+          if (!m) throw new Error(`extract: model ${model.id} returned no capture "${h}.${l}" for ${what}`);
           if (m.rows !== 2 * n || m.cols !== H) {
-            throw new Error(`extract: capture "${h}.${l}" for pairs ${start}-${end - 1} has shape [${m.rows}, ${m.cols}], expected [${2 * n}, ${H}]`);
+            throw new Error(`extract: capture "${h}.${l}" for ${what} has shape [${m.rows}, ${m.cols}], expected [${2 * n}, ${H}]`);
           }
-          writers.get(activationFileName(h, l, 'pos'))!.writeRows(start, m, 0, n);
-          writers.get(activationFileName(h, l, 'neg'))!.writeRows(start, m, n, n);
+          const pos = writers.get(activationFileName(h, l, 'pos'))!;
+          const neg = writers.get(activationFileName(h, l, 'neg'))!;
+          if (end - start === n) {
+            pos.writeRows(start, m, 0, n);
+            neg.writeRows(start, m, n, n);
+          } else {
+            members.forEach((i, r) => {
+              pos.writeRows(i, m, r, 1);
+              neg.writeRows(i, m, n + r, 1);
+            });
+          }
         }
       }
       timings.writeSec += (performance.now() - tick) / 1000;
       tick = performance.now();
       // Commit: rows reach the disk first, then the progress record that covers them.
       for (const w of writers.values()) w.sync();
-      done = end;
-      manifest.counts = { pairs: N, done };
+      done = prefix.mark(members);
+      manifest.counts = batchTokens === undefined ? { pairs: N, done } : { pairs: N, done, batches: k + 1 };
       if (done === N) {
         manifest.complete = true;
         manifest.finished = new Date().toISOString();
@@ -371,10 +439,11 @@ export async function extractActivations(opts: ExtractOptions): Promise<ExtractS
       atomicWriteJson(manifestPath, manifest);
       timings.commitSec += (performance.now() - tick) / 1000;
       progress.tick(n);
+      computed += n;
       if (opts.onProgress) {
         const elapsedSec = (Date.now() - tRun) / 1000;
-        const rate = elapsedSec > 0 ? (done - startDone) / elapsedSec : 0;
-        opts.onProgress({ done, total: N, computed: done - startDone, elapsedSec, pairsPerSec: rate, etaSec: rate > 0 ? (N - done) / rate : Infinity });
+        const rate = elapsedSec > 0 ? computed / elapsedSec : 0;
+        opts.onProgress({ done, total: N, computed, elapsedSec, pairsPerSec: rate, etaSec: rate > 0 ? (N - startDone - computed) / rate : Infinity });
       }
     }
     if (startDone < N) progress.finish();
@@ -385,9 +454,9 @@ export async function extractActivations(opts: ExtractOptions): Promise<ExtractS
     const seconds = (Date.now() - t0) / 1000;
     const runSec = (Date.now() - tRun) / 1000;
     return {
-      outDir, pairs: N, done, skipped: startDone, computed: done - startDone, resumed, complete: done === N,
+      outDir, pairs: N, done, skipped: startDone, computed, resumed, complete: done === N,
       hooks, layers, position, hiddenSize: H, files, seconds,
-      pairsPerSec: runSec > 0 ? (done - startDone) / runSec : 0,
+      pairsPerSec: runSec > 0 ? computed / runSec : 0,
       timings,
     };
   } finally {

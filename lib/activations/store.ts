@@ -29,11 +29,15 @@ export interface ActivationManifest {
   positions?: (number | 'mean')[];
   dtype: 'float32';
   hidden_size: number;
-  counts: { pairs: number; done: number };
+  /** done = pairs of the longest fully written prefix; batches = batches of the length-aware plan committed. */
+  counts: { pairs: number; done: number; batches?: number };
   /** True once every pair has been written. */
   complete: boolean;
   /** Texts per forward pass used by the extraction. */
   batch_size?: number;
+  /** Token budget per forward pass and sorting window (pairs) of a length-aware extraction. */
+  batch_tokens?: number;
+  sort_window?: number;
   /** Array files of the run, relative to its folder. */
   files?: string[];
   code_version: string;

@@ -5,7 +5,7 @@ import type { HookName, Position } from '../model/types';
 
 const USAGE = `usage: syco extract --model <dir-or-id> --pairs <file.jsonl> --out <dir>
                     [--hooks resid,mlp] [--layers all|i-j] [--position -2|-1|mean]
-                    [--batch-size B] [--limit N] [--dtype fp32] [--model-file F] [--threads T] [--quiet]
+                    [--batch-tokens T] [--batch-size B] [--limit N] [--dtype fp32] [--model-file F] [--threads T] [--quiet]
 
 Runs both texts of every pair through the model (batched, left-padded) and writes one float32
 [pairs, hidden] .npy per (hook, layer, side) plus manifest.json into --out. Killed at any moment,
@@ -18,14 +18,16 @@ Prints a one-line JSON summary on stdout at the end.
   --hooks       comma list of resid, mlp, attn (default resid)
   --layers      all (default), a range i-j, or a list 0,2,4
   --position    token position per text, negative from the end (default -2), or mean
-  --batch-size  texts per forward pass; a batch holds both texts of B/2 pairs (default 16)
+  --batch-tokens  padded tokens per forward pass: pairs sorted by length within windows of 256 and packed
+                up to T (default 2048 when --batch-size is not given); rows land at the same offsets
+  --batch-size  most texts per forward pass (both texts of B/2 pairs); alone: fixed batches in file order
   --limit       only the first N pairs
   --dtype       model dtype (fp32 default, q8, q4, fp16, ...)
   --model-file  explicit ONNX file inside onnx/ (overrides --dtype)
   --threads     ONNX Runtime intra-op threads
   --quiet       no progress bar`;
 
-const VALUE_FLAGS = ['model', 'pairs', 'out', 'hooks', 'layers', 'position', 'batch-size', 'limit', 'dtype', 'model-file', 'threads'];
+const VALUE_FLAGS = ['model', 'pairs', 'out', 'hooks', 'layers', 'position', 'batch-size', 'batch-tokens', 'limit', 'dtype', 'model-file', 'threads'];
 
 /** Join `--flag -2` into `--flag=-2` so negative numbers are read as values, not as flags. */
 export function joinNegativeValues(argv: string[]): string[] {
@@ -74,6 +76,7 @@ export const command: Command = {
       layers: { type: 'string' },
       position: { type: 'string' },
       'batch-size': { type: 'string' },
+      'batch-tokens': { type: 'string' },
       limit: { type: 'string' },
       dtype: { type: 'string' },
       'model-file': { type: 'string' },
@@ -91,8 +94,10 @@ export const command: Command = {
     const hooks = parseHooks(values.hooks);
     const layers = parseLayers('extract', values.layers);
     const position = parsePosition(values.position);
-    const batchSize = numberFlag('extract', 'batch-size', values['batch-size'], 16);
-    if (!Number.isInteger(batchSize) || batchSize < 2) throw new UsageError(`syco extract: --batch-size must be an integer ≥ 2, got ${values['batch-size']}`);
+    const batchSize = values['batch-size'] === undefined ? undefined : numberFlag('extract', 'batch-size', values['batch-size']);
+    if (batchSize !== undefined && (!Number.isInteger(batchSize) || batchSize < 2)) throw new UsageError(`syco extract: --batch-size must be an integer ≥ 2, got ${values['batch-size']}`);
+    const batchTokens = values['batch-tokens'] === undefined ? undefined : numberFlag('extract', 'batch-tokens', values['batch-tokens']);
+    if (batchTokens !== undefined && (!Number.isInteger(batchTokens) || batchTokens < 2)) throw new UsageError(`syco extract: --batch-tokens must be an integer ≥ 2, got ${values['batch-tokens']}`);
     const limit = values.limit === undefined ? undefined : numberFlag('extract', 'limit', values.limit);
     if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new UsageError(`syco extract: --limit must be a positive integer, got ${values.limit}`);
     const threads = values.threads === undefined ? undefined : numberFlag('extract', 'threads', values.threads);
@@ -110,7 +115,7 @@ export const command: Command = {
     });
     try {
       const s = await extractActivations({
-        model, pairs, outDir, hooks, layers, position, batchSize, limit,
+        model, pairs, outDir, hooks, layers, position, batchSize, batchTokens, limit,
         source: pairsPath, quiet: Boolean(values.quiet),
       });
       const summary = {

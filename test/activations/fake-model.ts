@@ -48,7 +48,8 @@ export class FakeModel implements HookedModel {
 
   async run(texts: string[] | number[][], req: CaptureRequest = {}): Promise<CaptureResult> {
     if (this.calls++ === this.failOnCall) throw new Error('simulated crash');
-    const strs = texts.map((t) => (typeof t === 'string' ? t : t.join(' ')));
+    // Token ids are the text's UTF-16 code units (see encode), so ids and texts capture the same values.
+    const strs = texts.map((t) => (typeof t === 'string' ? t : String.fromCharCode(...t)));
     this.textsRun.push(...strs);
     const positions = req.positions === 'all' || !req.positions ? [-1] : req.positions;
     const layers = req.layers === 'all' || !req.layers ? Array.from({ length: this.numLayers }, (_, i) => i) : req.layers;
@@ -66,7 +67,8 @@ export class FakeModel implements HookedModel {
     return { tokenIds: strs.map(() => []), positions: strs.map(() => positions.map(() => null)), captures };
   }
 
-  encode(): number[] { throw new Error('FakeModel.encode is not part of the fake'); }
+  /** One token per UTF-16 code unit. */
+  encode(text: string): number[] { return Array.from({ length: text.length }, (_, i) => text.charCodeAt(i)); }
   decode(): string { throw new Error('FakeModel.decode is not part of the fake'); }
   chatPrompt(): string | null { return null; }
   async generate(): Promise<never> { throw new Error('FakeModel.generate is not part of the fake'); }
