@@ -4,7 +4,8 @@
 // the CLI's timing breakdown gives the store's overhead (row writes + fsync/manifest commits) against the forward passes.
 // Sizes: SYCO_BENCH_EXTRACT_PAIRS (stories260K, default 200), SYCO_BENCH_EXTRACT_BIG_PAIRS (big model, default 6).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildPairs, readSycophancyFile, writePairsJsonl } from '../lib/datasets/index';
@@ -16,7 +17,7 @@ const ROOT = process.cwd();
 const SHARED = resolve(process.env.SYCO_SHARED ?? join(ROOT, '..', 'shared'));
 const STORIES = join(SHARED, 'models', 'stories260K-onnx');
 const DATASET = join(SHARED, 'datasets', 'anthropic-sycophancy', 'sycophancy_on_political_typology_quiz.jsonl');
-const BIG = join(ROOT, '.cache', 'bench-llama');
+const BIG = join(ROOT, '.cache', 'bench-llama134m');
 const MAKE_BIG = join(ROOT, 'scripts', 'fixtures', 'make_bench_model.py');
 
 interface Summary {
@@ -24,11 +25,12 @@ interface Summary {
   forward_s: number; write_s: number; commit_s: number;
 }
 
-function extractCli(model: string, pairs: string, out: string, batchSize: number, limit: number): { summary: Summary; wall: number } {
+function extractCli(model: string, pairs: string, out: string, batchSize: number | string[], limit: number, env: Record<string, string> = {}): { summary: Summary; wall: number } {
   const t = Date.now();
+  const batching = Array.isArray(batchSize) ? batchSize : ['--batch-size', String(batchSize)];
   const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'syco.js'), 'extract', '--model', model, '--pairs', pairs,
-    '--hooks', 'resid,mlp', '--layers', 'all', '--position', '-2', '--batch-size', String(batchSize), '--limit', String(limit),
-    '--out', out, '--quiet'], { encoding: 'utf8', maxBuffer: 1 << 24 });
+    '--hooks', 'resid,mlp', '--layers', 'all', '--position', '-2', ...batching, '--limit', String(limit),
+    '--out', out, '--quiet', '--threads', '2'], { encoding: 'utf8', maxBuffer: 1 << 24, env: { ...process.env, ...env } });
   if (r.status !== 0) throw new Error(`syco extract failed (exit ${r.status}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
   return { summary: JSON.parse(r.stdout.trim().split('\n').at(-1)!), wall: (Date.now() - t) / 1000 };
 }
@@ -102,22 +104,94 @@ export async function run(): Promise<void> {
     const small = extractCli(STORIES, pairsFile, join(tmp, 'stories'), 16, n);
     report('stories260K (hidden 64, 5 layers, batch 16 texts)', small.summary, small.wall, 5);
 
-    if (!existsSync(join(BIG, 'config.json'))) {
-      if (existsSync(MAKE_BIG)) {
-        console.log(`building ${BIG} with ${MAKE_BIG} ...`);
-        const r = spawnSync('/usr/bin/python3', [MAKE_BIG, '--out', BIG], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-        if (r.status !== 0) console.log(`  build failed (exit ${r.status}): ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' | ')}`);
-      }
-    }
-    if (!existsSync(join(BIG, 'config.json'))) {
-      console.log(`big model: skipped, ${BIG} is not present and could not be built (${existsSync(MAKE_BIG) ? 'build failed' : `${MAKE_BIG} missing`})`);
-      return;
-    }
-    const cfg = JSON.parse(readFileSync(join(BIG, 'config.json'), 'utf8'));
-    const nBig = Number(process.env.SYCO_BENCH_EXTRACT_BIG_PAIRS ?? 6);
-    const big = extractCli(BIG, pairsFile, join(tmp, 'big'), 4, nBig);
-    report(`bench-llama (hidden ${cfg.hidden_size}, ${cfg.num_hidden_layers} layers, batch 4 texts)`, big.summary, big.wall, cfg.num_hidden_layers);
+    await compare134(tmp, pairsFile, pairs);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/** Build the 134M benchmark Llama when missing; false when it cannot be built. */
+function ensureBig(): boolean {
+  if (!existsSync(join(BIG, 'bench_meta.json')) && existsSync(MAKE_BIG)) {
+    console.log(`building ${BIG} with ${MAKE_BIG} ...`);
+    const r = spawnSync('/usr/bin/python3', [MAKE_BIG, '--out', BIG], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    if (r.status !== 0) console.log(`  build failed (exit ${r.status}): ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' | ')}`);
+  }
+  return existsSync(join(BIG, 'bench_meta.json'));
+}
+
+function loadNote(): string {
+  const l = loadavg();
+  return `load average ${l[0].toFixed(2)} / ${l[1].toFixed(2)} (1 / 5 min) on ${cpus().length} cores`;
+}
+
+/**
+ * `syco extract` on the 134M Llama (all 12 layers, resid+mlp, position -2, real political-typology pairs) against
+ * PyTorch loops on the same weights and token ids, and each change on its own: the full graph (SYCO_PRUNE=0) vs
+ * the pruned one, file-order batches vs length-aware ones. Runs alternate ours / PyTorch so contention hits both.
+ */
+async function compare134(tmp: string, pairsFile: string, pairs: { sycophantic: string; non_sycophantic: string }[]): Promise<void> {
+  if (!ensureBig()) {
+    console.log(`134M comparison: skipped, ${BIG} is not present and could not be built`);
+    return;
+  }
+  const n = Number(process.env.SYCO_BENCH_EXTRACT_BIG_PAIRS ?? 12);
+  const { loadHookedModel } = await import('../lib/model/index');
+  const m = await loadHookedModel(BIG, { threads: 1 });
+  const ids = pairs.slice(0, n).flatMap((p) => [m.encode(p.sycophantic), m.encode(p.non_sycophantic)]);
+  await m.dispose();
+  const idsFile = join(tmp, 'ids.json');
+  writeFileSync(idsFile, JSON.stringify(ids));
+  const tokens = ids.reduce((a, x) => a + x.length, 0);
+  const lens = ids.map((x) => x.length);
+  console.log(`\n134M Llama (12 layers, hidden 768, vocab 32000): ${n} pairs, ${ids.length} texts, ${tokens} tokens ` +
+    `(${(tokens / ids.length).toFixed(0)} per text, ${Math.min(...lens)}-${Math.max(...lens)}); all layers, resid+mlp, position -2; 2 threads each`);
+  console.log(`  before: ${loadNote()}`);
+  const ours: [string, string[], Record<string, string>][] = [
+    ['ours, today: full graph, batch 16 texts (old default)', ['--batch-size', '16'], { SYCO_PRUNE: '0' }],
+    ['ours, full graph, batch 4 texts', ['--batch-size', '4'], { SYCO_PRUNE: '0' }],
+    ['ours, pruned graph only, batch 16 texts', ['--batch-size', '16'], {}],
+    ['ours, length-aware only (full graph, 2048 tokens)', ['--batch-tokens', '2048'], { SYCO_PRUNE: '0' }],
+    ['ours, default (pruned + length-aware 2048 tokens)', [], {}],
+  ];
+  const torch: [string, string[]][] = [
+    ['PyTorch, study loop: batch 1, full model, all block outputs', ['--mode', 'study']],
+    ['PyTorch, batched 4 padded, hooks', ['--mode', 'batched', '--batch', '4']],
+    ['PyTorch, batched 16 padded, hooks', ['--mode', 'batched', '--batch', '16']],
+    ['PyTorch, batched 4 padded, hooks, no LM head', ['--mode', 'nohead', '--batch', '4']],
+  ];
+  const rows: { name: string; tps: number; extra: string }[] = [];
+  const runOurs = (k: number): void => {
+    const [name, flags, env] = ours[k];
+    const out = join(tmp, `o134-${k}`);
+    // Warm the graph caches (the pruned variant is written on first use) outside the timed run.
+    extractCli(BIG, pairsFile, join(tmp, `warm-${k}`), flags, 1, env);
+    const r = extractCli(BIG, pairsFile, out, flags, n, env);
+    rows.push({ name, tps: (tokens * r.summary.pairs_per_s) / n, extra: `${r.summary.pairs_per_s.toFixed(3)} pairs/s, peak RSS ${r.summary.peak_rss_mb} MB` });
+  };
+  const runTorch = (k: number): void => {
+    const [name, flags] = torch[k];
+    const r = spawnSync('/usr/bin/python3', [join(ROOT, 'bench', 'torch_extract.py'), '--model', BIG, '--ids', idsFile, '--threads', '2', ...flags],
+      { encoding: 'utf8', env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' } });
+    if (r.status !== 0) {
+      rows.push({ name, tps: NaN, extra: `failed: ${r.stderr.trim().split('\n').pop()}` });
+      return;
+    }
+    const j = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    rows.push({ name, tps: j.tokens_per_s, extra: `${((j.texts / 2) / j.seconds).toFixed(3)} pairs/s` });
+  };
+  for (let k = 0; k < Math.max(ours.length, torch.length); k++) {
+    if (k < ours.length) runOurs(k);
+    if (k < torch.length) runTorch(k);
+  }
+  console.log(`  after: ${loadNote()}`);
+  const bestTorch = Math.max(...rows.filter((r) => r.name.startsWith('PyTorch') && Number.isFinite(r.tps)).map((r) => r.tps));
+  const today = rows.find((r) => r.name.startsWith('ours, today'))!.tps;
+  const w = Math.max(...rows.map((r) => r.name.length));
+  console.log(`  ${'case'.padEnd(w)}  tokens/s  vs best PyTorch  vs today  detail`);
+  for (const r of rows) {
+    console.log(`  ${r.name.padEnd(w)}  ${r.tps.toFixed(0).padStart(8)}  ${('×' + (r.tps / bestTorch).toFixed(2)).padStart(15)}  ${('×' + (r.tps / today).toFixed(2)).padStart(8)}  ${r.extra}`);
+  }
+  const def = rows.find((r) => r.name.startsWith('ours, default'))!.tps;
+  console.log(`  target: default ≥ 1.5× the best PyTorch loop -> ×${(def / bestTorch).toFixed(2)} (${def / bestTorch >= 1.5 ? 'met' : 'missed'})`);
 }

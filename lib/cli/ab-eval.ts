@@ -11,7 +11,7 @@ import { atomicWriteJson } from '../util/fs';
 const USAGE = `usage: syco ab-eval --model <dir-or-id> --vectors <dir> --layers <list|i-j> --multipliers <list>
                     --dataset <file> --out <file.json> [--chat | --no-chat] [--steer-from all|answer]
                     [--batch-size B] [--limit N] [--held-out | --exclude-pairs <acts dir>]
-                    [--dtype fp32] [--model-file F] [--threads T] [--quiet]
+                    [--dtype fp32] [--model-file F] [--threads T] [--device cpu|cuda|webgpu|coreml|dml] [--quiet]
 
 A/B behavioural evaluation of steering. For each layer and multiplier (an explicit list; include 0 for the
 unsteered baseline), reads the next-token logits right after the answer's opening parenthesis and scores
@@ -40,7 +40,7 @@ export const command: Command = {
       model: { type: 'string' }, vectors: { type: 'string' }, layers: { type: 'string' }, multipliers: { type: 'string' },
       dataset: { type: 'string' }, out: { type: 'string' }, chat: { type: 'boolean' }, 'no-chat': { type: 'boolean' },
       'steer-from': { type: 'string' }, 'batch-size': { type: 'string' }, limit: { type: 'string' }, 'held-out': { type: 'boolean' },
-      'exclude-pairs': { type: 'string' }, dtype: { type: 'string' }, 'model-file': { type: 'string' }, threads: { type: 'string' },
+      'exclude-pairs': { type: 'string' }, dtype: { type: 'string' }, 'model-file': { type: 'string' }, threads: { type: 'string' }, device: { type: 'string' },
       quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     });
     if (values.help) {
@@ -75,7 +75,7 @@ export const command: Command = {
 
     const { loadHookedModel } = await import('../model/index');
     const { abEvaluate, formatAbTable } = await import('../steering/ab');
-    const model = await loadHookedModel(modelId, { dtype: values.dtype, modelFileName: values['model-file'], threads });
+    const model = await loadHookedModel(modelId, { dtype: values.dtype, modelFileName: values['model-file'], threads, device: values.device });
     try {
       const res = await abEvaluate(model, { vectors, layers: vectors.layers, multipliers, items, chat, batchSize, steerFrom, quiet: values.quiet });
       atomicWriteJson(out, {

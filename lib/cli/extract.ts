@@ -5,7 +5,8 @@ import type { HookName, Position } from '../model/types';
 
 const USAGE = `usage: syco extract --model <dir-or-id> --pairs <file.jsonl> --out <dir>
                     [--hooks resid,mlp] [--layers all|i-j] [--position -2|-1|mean]
-                    [--batch-tokens T] [--batch-size B] [--limit N] [--dtype fp32] [--model-file F] [--threads T] [--quiet]
+                    [--batch-tokens T] [--batch-size B] [--limit N] [--dtype fp32] [--model-file F] [--threads T]
+                    [--device cpu|cuda|webgpu|coreml|dml] [--quiet]
 
 Runs both texts of every pair through the model (batched, left-padded) and writes one float32
 [pairs, hidden] .npy per (hook, layer, side) plus manifest.json into --out. Killed at any moment,
@@ -25,9 +26,10 @@ Prints a one-line JSON summary on stdout at the end.
   --dtype       model dtype (fp32 default, q8, q4, fp16, ...)
   --model-file  explicit ONNX file inside onnx/ (overrides --dtype)
   --threads     ONNX Runtime intra-op threads
+  --device      execution provider (default cpu, or $SYCO_DEVICE); a missing provider is named with how to install it
   --quiet       no progress bar`;
 
-const VALUE_FLAGS = ['model', 'pairs', 'out', 'hooks', 'layers', 'position', 'batch-size', 'batch-tokens', 'limit', 'dtype', 'model-file', 'threads'];
+const VALUE_FLAGS = ['model', 'pairs', 'out', 'hooks', 'layers', 'position', 'batch-size', 'batch-tokens', 'limit', 'dtype', 'model-file', 'threads', 'device'];
 
 /** Join `--flag -2` into `--flag=-2` so negative numbers are read as values, not as flags. */
 export function joinNegativeValues(argv: string[]): string[] {
@@ -81,6 +83,7 @@ export const command: Command = {
       dtype: { type: 'string' },
       'model-file': { type: 'string' },
       threads: { type: 'string' },
+      device: { type: 'string' },
       quiet: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     });
@@ -107,11 +110,14 @@ export const command: Command = {
     const { loadHookedModel } = await import('../model/index');
     const { extractActivations } = await import('../activations/extract');
 
+    const { checkDevice, resolveDevice } = await import('../model/device');
+    checkDevice(resolveDevice(values.device)); // before reading anything: a missing provider is the first error
     const pairs = readPairsJsonl(pairsPath);
     const model = await loadHookedModel(modelId, {
       dtype: values.dtype,
       modelFileName: values['model-file'],
       threads,
+      device: values.device,
     });
     try {
       const s = await extractActivations({

@@ -14,6 +14,7 @@ import {
 } from './hooks';
 import { isLocalModel, loadConfigAndTokenizer, onnxFileName, resolveModelFile, resolveOnnxFile } from './resolve';
 import { SessionPool, feedsFor, variantFor } from './prune';
+import { checkDevice, executionProviders, resolveDevice, type Device } from './device';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -574,9 +575,9 @@ function mergeResults(parts: CaptureResult[]): CaptureResult {
  * spin-wait between ops (the analogue of OMP_WAIT_POLICY=PASSIVE): on a shared machine spinning workers steal the
  * cores other work needs (measured here: 2× slower generation under load). Set SYCO_ORT_SPIN=1 to allow spinning.
  */
-export function sessionOptions(threads?: number): ort.InferenceSession.SessionOptions {
+export function sessionOptions(threads?: number, device: Device = 'cpu'): ort.InferenceSession.SessionOptions {
   return {
-    executionProviders: ['cpu'],
+    executionProviders: executionProviders(device),
     graphOptimizationLevel: 'all',
     executionMode: 'sequential',
     interOpNumThreads: 1,
@@ -591,6 +592,8 @@ export function sessionOptions(threads?: number): ort.InferenceSession.SessionOp
  * chat template from transformers.js, the ONNX graph edited (or taken from the cache) and run with onnxruntime-node.
  */
 export async function loadHookedModel(idOrPath: string, opts: LoadOptions = {}): Promise<HookedModel> {
+  const device = resolveDevice(opts.device);
+  checkDevice(device);
   const local = isLocalModel(idOrPath);
   const localOnly = opts.localOnly ?? local;
   const id = local ? resolve(idOrPath) : idOrPath;
@@ -605,6 +608,6 @@ export async function loadHookedModel(idOrPath: string, opts: LoadOptions = {}):
   if (L !== undefined && L !== prepared.info.numLayers) {
     throw new Error(`${source}: hooked graph has ${prepared.info.numLayers} layers, config says ${L}`);
   }
-  const sessions = new SessionPool(prepared.path, prepared.info, sessionOptions(opts.threads));
+  const sessions = new SessionPool(prepared.path, prepared.info, sessionOptions(opts.threads, device));
   return new OnnxHookedModel(id, sessions, tokenizer, cfg, generationConfig, prepared.info, prepared.sourceHash, source, opts.dtype ?? 'fp32');
 }

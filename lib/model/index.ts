@@ -17,3 +17,7 @@ export {
 export type { HookedGraphInfo } from './hooks';
 export { onnxFileName, isLocalModel, resolveModelFile, resolveOnnxFile, loadConfigAndTokenizer, DTYPE_SUFFIX } from './resolve';
 export { float32ToFloat16Bits, float16BitsToFloat32, toFloat16Array, fromFloat16Array, convertModelToFloat16 } from './fp16';
+export { DEVICES, resolveDevice, checkDevice, executionProviders } from './device';
+export type { Device } from './device';
+export { eliminateDeadNodes, gatherHeadInput, preparePrunedGraph, prunedGraphPath, variantFor, variantKey, SessionPool, PRUNE_VERSION } from './prune';
+export type { GraphVariant } from './prune';

@@ -121,4 +121,6 @@ export interface LoadOptions {
   localOnly?: boolean;
   /** ONNX Runtime intra-op threads. */
   threads?: number;
+  /** Execution provider: cpu (default, or $SYCO_DEVICE), cuda, webgpu, coreml, dml; checked before loading. */
+  device?: string;
 }
