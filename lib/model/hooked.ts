@@ -9,6 +9,7 @@ import type {
 } from './types';
 import { OnnxGraphEditor } from './onnx';
 import { findResidualStream, configLayers } from './structure';
+import { promoteWithPastBranch } from './merged';
 import {
   HOOK_EDIT_VERSION, LOGITS_OUTPUT, MEAN_WEIGHTS_INPUT, POSITIONS_INPUT, type HookedGraphInfo, addHooks, captureOutputName, steerInputName,
 } from './hooks';
@@ -89,6 +90,7 @@ async function editEditor(
   editor: OnnxGraphEditor, source: string, sourceHash: string, dir: string, infoPath: string, config: Record<string, any>,
   ensureExternal?: (file: string) => Promise<unknown>,
 ): Promise<PreparedGraph> {
+  promoteWithPastBranch(editor, source);
   const structure = findResidualStream(editor, config, source);
   const info = addHooks(editor, structure);
   mkdirSync(dir, { recursive: true });
@@ -192,6 +194,7 @@ export class OnnxHookedModel implements HookedModel {
   private readonly padId: number;
   private readonly pastInputs: { name: string; elemType: number; dims: (number | string | null)[] }[];
   private readonly presentFor: Map<string, string>;
+  private recomputeNoticed = false;
 
   constructor(
     readonly id: string,
@@ -278,7 +281,7 @@ export class OnnxHookedModel implements HookedModel {
   }
 
   /** Steering feeds for every block; `posOf(b, col)` gives the unpadded absolute position of a column (null for padding). */
-  private steerFeeds(B: number, S: number, steering: SteeringVector[] | undefined, posOf: (b: number, col: number) => number | null, decoding: boolean): Record<string, ort.Tensor> {
+  private steerFeeds(B: number, S: number, steering: SteeringVector[] | undefined, posOf: (b: number, col: number) => number | null, generatedFrom: number): Record<string, ort.Tensor> {
     const feeds: Record<string, ort.Tensor> = {};
     const H = this.hiddenSize;
     const byLayer = new Map<number, SteeringVector[]>();
@@ -311,7 +314,7 @@ export class OnnxHookedModel implements HookedModel {
           const o = (b * S + c) * H;
           for (const v of vs) {
             const on = v.fromPosition === undefined ||
-              (v.fromPosition === 'generated' ? decoding : pos !== null && pos >= v.fromPosition);
+              (v.fromPosition === 'generated' ? pos !== null && pos >= generatedFrom : pos !== null && pos >= v.fromPosition);
             if (!on) continue;
             for (let h = 0; h < H; h++) data[o + h] += v.multiplier * v.vector[h];
           }
@@ -339,7 +342,7 @@ export class OnnxHookedModel implements HookedModel {
       input_ids: new ort.Tensor('int64', inputIds, [B, S]),
       attention_mask: new ort.Tensor('int64', mask, [B, S]),
       ...this.emptyPast(B),
-      ...this.steerFeeds(B, S, steering, (b, c) => (c - pads[b] >= 0 ? c - pads[b] : null), false),
+      ...this.steerFeeds(B, S, steering, (b, c) => (c - pads[b] >= 0 ? c - pads[b] : null), Infinity),
       [POSITIONS_INPUT]: new ort.Tensor('int64', BigInt64Array.from((rows.length ? rows : [0]).map(BigInt)), [Math.max(rows.length, 1)]),
       [MEAN_WEIGHTS_INPUT]: new ort.Tensor('float32', meanRows ? meanWeights : new Float32Array(B * S), [Math.max(meanRows, 1), B * S]),
     };
@@ -350,17 +353,17 @@ export class OnnxHookedModel implements HookedModel {
   /** Forward a batch of texts (left-padded) and capture hooks at positions, optionally steered. */
   async run(texts: string[] | number[][], req: CaptureRequest = {}, opts: { steering?: SteeringVector[] } = {}): Promise<CaptureResult> {
     const ids = this.toIds(texts);
-    if (this.info.usesGqa && ids.length > 1 && new Set(ids.map((x) => x.length)).size > 1) {
-      // GroupQueryAttention graphs do not support left padding: run texts one at a time.
+    const mixed = new Set(ids.map((x) => x.length)).size > 1;
+    if (ids.length > 1 && (this.info.batchCoupled || (mixed && (this.info.usesGqa || this.info.padShiftsPositions)))) {
+      // GroupQueryAttention graphs do not support left padding, absolute positions without a position_ids input
+      // would shift with it, and dynamically quantised graphs take one range over the whole batch: run texts one at
+      // a time so that results never depend on batch composition.
       const parts: CaptureResult[] = [];
       for (const x of ids) parts.push(await this.run([x], req, opts));
       return mergeResults(parts);
     }
     const hooks = req.hooks ?? ['resid'];
     for (const h of hooks) if (!HOOKS.includes(h)) throw new Error(`run: unknown hook "${h}" (known: ${HOOKS.join(', ')})`);
-    if (this.info.parallel && hooks.some((h) => h !== 'resid')) {
-      throw new Error(`run: this model has parallel attention/MLP blocks; only the 'resid' hook is available`);
-    }
     const layers = req.layers === undefined || req.layers === 'all' ? Array.from({ length: this.numLayers }, (_, i) => i) : req.layers;
     for (const l of layers) if (!Number.isInteger(l) || l < 0 || l >= this.numLayers) throw new Error(`run: layer ${l} out of range [0, ${this.numLayers})`);
     const batch = this.batch(ids);
@@ -469,7 +472,7 @@ export class OnnxHookedModel implements HookedModel {
     return out;
   }
 
-  /** Generate from a prompt (text or ids) with a KV cache, optionally steered. */
+  /** Generate from a prompt (text or ids) with a KV cache (graphs without one recompute each step), optionally steered. */
   async generate(prompt: string | number[], opts: GenerateOptions & { returnLogits?: boolean } = {}): Promise<GenerateResult> {
     const promptIds = typeof prompt === 'string' ? this.encode(prompt) : Array.from(prompt);
     if (!promptIds.length) throw new Error('generate: the prompt has no tokens');
@@ -487,10 +490,20 @@ export class OnnxHookedModel implements HookedModel {
     const V = this.vocabSize;
     const stepLogits: Float32Array[] = [];
     const generated: number[] = [];
+    // A graph without past inputs has no KV cache: recompute the whole sequence each step.
+    const recompute = this.pastInputs.length === 0;
+    if (recompute && !this.recomputeNoticed && maxNew > 1 && process.env.SYCO_QUIET !== '1') {
+      process.stderr.write(`note: ${this.modelFile} has no past_key_values inputs: generation recomputes the whole sequence each step (slower)\n`);
+    }
+    this.recomputeNoticed ||= recompute;
     let past = this.emptyPast(1);
     let input = promptIds;
     let total = 0;
     for (let step = 0; step < maxNew; step++) {
+      if (recompute) {
+        input = [...promptIds, ...generated];
+        total = 0;
+      }
       const S = input.length;
       const pastLen = total;
       total += S;
@@ -501,7 +514,7 @@ export class OnnxHookedModel implements HookedModel {
         input_ids: new ort.Tensor('int64', BigInt64Array.from(input.map(BigInt)), [1, S]),
         attention_mask: new ort.Tensor('int64', mask, [1, total]),
         ...past,
-        ...this.steerFeeds(1, S, opts.steering, (_b, c) => pastLen + c, step > 0),
+        ...this.steerFeeds(1, S, opts.steering, (_b, c) => pastLen + c, recompute ? promptIds.length : step > 0 ? 0 : Infinity),
         [POSITIONS_INPUT]: new ort.Tensor('int64', BigInt64Array.from([BigInt(S - 1)]), [1]),
         [MEAN_WEIGHTS_INPUT]: new ort.Tensor('float32', new Float32Array(S), [1, S]),
       };

@@ -1,8 +1,9 @@
 import { DataType, type Dim, type OnnxGraphEditor, intAttr, tensorTypeOf } from './onnx';
 import type { ResidualSite, ResidualStructure } from './structure';
+import { FUSED_NORMS } from './families';
 
 /** Version of the graph edit; part of the cache key so that a changed edit never reuses stale files. */
-export const HOOK_EDIT_VERSION = 3;
+export const HOOK_EDIT_VERSION = 4;
 
 /** Graph input carrying the flat row indices (b * S + column) to capture. */
 export const POSITIONS_INPUT = 'hook.positions';
@@ -31,7 +32,11 @@ export interface HookedGraphInfo {
   elemType: number;
   parallel: boolean;
   usesGqa: boolean;
-  /** Capture keys: 'embeds', 'final_norm', 'resid.L', and 'mlp.L' / 'attn.L' for serial blocks. */
+  /** Results depend on batch-mates (dynamic int8 quantisation): texts are run one at a time. */
+  batchCoupled: boolean;
+  /** Left padding shifts absolute positions (no position_ids input): texts of different lengths run one at a time. */
+  padShiftsPositions: boolean;
+  /** Capture keys: 'embeds', 'final_norm', 'resid.L', and 'mlp.L' / 'attn.L' (parallel blocks: when split). */
   captures: string[];
   /** Inputs of the original model (what a caller must feed), with element types and declared dims. */
   modelInputs: { name: string; elemType: number; dims: Dim[] }[];
@@ -54,12 +59,13 @@ export function addHooks(g: OnnxGraphEditor, s: ResidualStructure): HookedGraphI
   const H = s.hiddenSize;
   const fp16 = s.elemType === DataType.FLOAT16;
 
-  // A fused final norm may lack output #3 (the residual sum): append it.
+  // A fused final norm may lack its sum output (the residual stream): append it.
   for (const site of s.sites) {
     if (site.kind === 'skipnorm' && !site.output) {
       const name = 'hook.stream.final';
-      while (site.node.output.length < 3) site.node.output.push('');
-      site.node.output[3] = name;
+      const at = FUSED_NORMS[site.node.op_type].sumOutput;
+      while (site.node.output.length < at) site.node.output.push('');
+      site.node.output[at] = name;
       site.output = name;
       g.markChanged(site.node);
     }
@@ -100,7 +106,17 @@ export function addHooks(g: OnnxGraphEditor, s: ResidualStructure): HookedGraphI
     g.addInput(input, DataType.FLOAT, [`steer_batch_${l}`, `steer_seq_${l}`, H]);
     let v = input;
     if (fp16) v = g.addNode('Cast', [input], [`hook.steer16.${l}`], { attributes: [intAttr('to', DataType.FLOAT16)] }).output[0];
-    const steered = g.addNode('Add', [site.branch, v], [`hook.steered.${l}`]).output[0];
+    let steered: string;
+    if (site.reshaped) {
+      // The stream is reshaped here (e.g. [B·S, H]): add the vector to the flattened branch, then restore its shape.
+      const flatB = g.addNode('Reshape', [site.branch, 'hook.shape.hidden'], [`hook.steer.flatb.${l}`]).output[0];
+      const flatV = g.addNode('Reshape', [v, 'hook.shape.hidden'], [`hook.steer.flatv.${l}`]).output[0];
+      const sum = g.addNode('Add', [flatB, flatV], [`hook.steer.sum.${l}`]).output[0];
+      const shape = g.addNode('Shape', [site.branch], [`hook.steer.shape.${l}`]).output[0];
+      steered = g.addNode('Reshape', [sum, shape], [`hook.steered.${l}`]).output[0];
+    } else {
+      steered = g.addNode('Add', [site.branch, v], [`hook.steered.${l}`]).output[0];
+    }
     site.node.input[site.branchInput] = steered;
     g.markChanged(site.node);
   });
@@ -121,6 +137,8 @@ export function addHooks(g: OnnxGraphEditor, s: ResidualStructure): HookedGraphI
     elemType: s.elemType,
     parallel: s.parallel,
     usesGqa: s.usesGqa,
+    batchCoupled: s.batchCoupled,
+    padShiftsPositions: s.padShiftsPositions,
     captures,
     modelInputs,
     modelOutputs,

@@ -345,6 +345,48 @@ export class OnnxGraphEditor {
     return node;
   }
 
+  /**
+   * Replace a node by the nodes of one of its graph attributes (an If branch), in place; the subgraph's outputs are
+   * bound to the node's outputs by position (through Identity where the names differ) and its initializers become
+   * graph initializers. Returns the inlined nodes.
+   */
+  inlineSubgraph(node: OnnxNode, attribute: string): OnnxNode[] {
+    const k = this.nodeItems.findIndex((i) => i.msg === node);
+    if (k < 0) throw new Error(`onnx: node ${node.name ?? node.op_type} is not in this graph`);
+    const attr = node.attribute.find((a: any) => a.name === attribute);
+    const sub = attr?.g;
+    if (!sub) throw new Error(`onnx: node ${node.name ?? node.op_type} has no graph attribute ${attribute}`);
+    if ((sub.input ?? []).length) throw new Error(`onnx: subgraph ${attribute} of ${node.name ?? node.op_type} has inputs; only If branches can be inlined`);
+    const NodeT = onnxType('NodeProto');
+    const nodes: OnnxNode[] = (sub.node ?? []).map((n: any) => NodeT.fromObject(NodeT.toObject(n)) as unknown as OnnxNode);
+    const outs: string[] = (sub.output ?? []).map((o: any) => o.name);
+    if (outs.length !== node.output.length) {
+      throw new Error(`onnx: subgraph ${attribute} of ${node.name ?? node.op_type} has ${outs.length} outputs, the node ${node.output.length}`);
+    }
+    outs.forEach((o, j) => {
+      if (o !== node.output[j] && node.output[j]) {
+        nodes.push(NodeT.fromObject({ input: [o], output: [node.output[j]], name: `inline/Identity/${node.output[j]}`, op_type: 'Identity', attribute: [] }) as unknown as OnnxNode);
+      }
+    });
+    const TensorT = onnxType('TensorProto');
+    for (const t of sub.initializer ?? []) {
+      const obj = TensorT.toObject(t, { bytes: Uint8Array as any });
+      this.newInitializers.push(obj);
+      this.initializers.set(t.name, { name: t.name, dims: (t.dims ?? []).map(Number), dataType: t.data_type ?? t.dataType, externalLocations: [] });
+    }
+    this.nodeItems.splice(k, 1, ...nodes.map((msg) => ({ msg, raw: null })));
+    for (const vi of sub.value_info ?? sub.valueInfo ?? []) this.valueInfoItems.push({ msg: vi, raw: null });
+    return nodes;
+  }
+
+  /** Remove a graph input (it must no longer be consumed). */
+  removeInput(name: string): void {
+    const k = this.inputItems.findIndex((i) => i.msg.name === name);
+    if (k < 0) throw new Error(`onnx: no graph input ${name}`);
+    if (this.nodeItems.some((i) => i.msg.input.includes(name))) throw new Error(`onnx: graph input ${name} is still consumed`);
+    this.inputItems.splice(k, 1);
+  }
+
   /** Add a graph input of a tensor type with the given dims. */
   addInput(name: string, elemType: number, dims: Dim[]): void {
     this.inputItems.push({ msg: makeValueInfo(name, elemType, dims), raw: null });

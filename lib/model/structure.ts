@@ -1,4 +1,9 @@
 import { type OnnxGraphEditor, type OnnxNode, tensorTypeOf, DataType } from './onnx';
+import {
+  ATTENTION_OPS, BATCH_COUPLED_OPS, EMBEDDING_GATHERS, FAMILIES, FUSED_NORMS, HIDDEN_KEYS, LAYER_KEYS, MATMULS, SAME_SHAPE, SHAPE_OF, SHAPE_ONLY,
+} from './families';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
 
 /** One place where a branch joins the residual stream: an Add, or a fused Skip(Simplified)LayerNormalization. */
 export interface ResidualSite {
@@ -13,6 +18,8 @@ export interface ResidualSite {
   output: string;
   /** Bias input of a fused SkipLayerNormalization (added to the branch inside the op), if any. */
   bias?: string;
+  /** True when the stream reaches this site through a shape-changing op (e.g. OPT's stream flattened to 2-D). */
+  reshaped: boolean;
 }
 
 /** The decoder's residual stream as found in the graph. */
@@ -22,7 +29,8 @@ export interface ResidualStructure {
   /** Stream tensor entering block 0 (token embedding, plus position embedding where the model has one). */
   embeds: string;
   sites: ResidualSite[];
-  /** Per decoder block: its attention and MLP sites (serial blocks) or its single site (parallel blocks). */
+  /** Per decoder block: its attention and MLP sites and the site producing its output (for parallel blocks the
+   * attention/MLP entries point at the Add that sums the two branches, when it could be split). */
   layers: { attn?: ResidualSite; mlp?: ResidualSite; out: ResidualSite }[];
   parallel: boolean;
   /** Input of the LM-head MatMul/Gemm that produces the logits. */
@@ -34,22 +42,23 @@ export interface ResidualStructure {
   vocabSize: number;
   /** True when the graph uses com.microsoft GroupQueryAttention (no left padding). */
   usesGqa: boolean;
+  /** True when results depend on batch-mates (DynamicQuantizeLinear: one range over the whole batch). */
+  batchCoupled: boolean;
+  /** True when left padding would shift absolute position embeddings (no position_ids input to correct them). */
+  padShiftsPositions: boolean;
 }
 
-/** Keys for the layer count and hidden size in the configs of the supported families. */
+/** Layer count from a config (num_hidden_layers / n_layer / n_layers / num_layers). */
 export function configLayers(config: Record<string, any>): number | undefined {
-  const v = config.num_hidden_layers ?? config.n_layer ?? config.n_layers ?? config.num_layers;
-  return typeof v === 'number' ? v : undefined;
+  for (const k of LAYER_KEYS) if (typeof config[k] === 'number') return config[k];
+  return undefined;
 }
 
 /** Hidden size from a config (hidden_size / n_embd / d_model). */
 export function configHidden(config: Record<string, any>): number | undefined {
-  const v = config.hidden_size ?? config.n_embd ?? config.d_model;
-  return typeof v === 'number' ? v : undefined;
+  for (const k of HIDDEN_KEYS) if (typeof config[k] === 'number') return config[k];
+  return undefined;
 }
-
-const PASS_THROUGH = new Set(['Cast', 'Identity']);
-const SKIP_NORMS = new Set(['SkipLayerNormalization', 'SkipSimplifiedLayerNormalization']);
 
 /** Index of the graph: producer and consumers of every tensor, and the constant tensors. */
 export class GraphIndex {
@@ -57,9 +66,11 @@ export class GraphIndex {
   readonly consumers = new Map<string, { node: OnnxNode; index: number }[]>();
   readonly constants = new Set<string>();
   readonly graphInputs = new Set<string>();
+  readonly order = new Map<OnnxNode, number>();
 
   constructor(readonly g: OnnxGraphEditor) {
-    for (const n of g.nodes) {
+    g.nodes.forEach((n, k) => {
+      this.order.set(n, k);
       for (const o of n.output) if (o) this.producer.set(o, n);
       n.input.forEach((x, index) => {
         if (!x) return;
@@ -68,23 +79,32 @@ export class GraphIndex {
         list.push({ node: n, index });
       });
       if (n.op_type === 'Constant') for (const o of n.output) this.constants.add(o);
-    }
+    });
     for (const k of g.initializers.keys()) this.constants.add(k);
     for (const i of g.inputs) this.graphInputs.add(i.name);
   }
 
-  /** The tensor plus every tensor reached from it through Cast/Identity nodes. */
+  /** The tensor plus every tensor reached from it through shape-only ops (Cast, Identity, Reshape, Squeeze, ...). */
   aliases(t: string): string[] {
-    const out = [t];
+    return this.aliasInfo(t).map((a) => a.name);
+  }
+
+  /** aliases() with, per alias, whether a shape-changing op (Reshape, Flatten, ...) lies on the way. */
+  aliasInfo(t: string): { name: string; reshaped: boolean }[] {
+    const out = [{ name: t, reshaped: false }];
+    const seen = new Set([t]);
     for (let k = 0; k < out.length; k++) {
-      for (const c of this.consumers.get(out[k]) ?? []) {
-        if (PASS_THROUGH.has(c.node.op_type) && c.node.output[0]) out.push(c.node.output[0]);
+      for (const c of this.consumers.get(out[k].name) ?? []) {
+        const o = c.node.output[0];
+        if (c.index !== 0 || !SHAPE_ONLY.has(c.node.op_type) || c.node.domain || !o || seen.has(o)) continue;
+        seen.add(o);
+        out.push({ name: o, reshaped: out[k].reshaped || !SAME_SHAPE.has(c.node.op_type) });
       }
     }
     return out;
   }
 
-  /** Whether tensor t is computed (transitively) from any tensor in `from`. */
+  /** Whether tensor t is computed (transitively) from the data of any tensor in `from` (Shape/Size edges cut). */
   dependsOn(t: string, from: Set<string>): boolean {
     const seen = new Set<string>();
     const stack = [t];
@@ -94,9 +114,92 @@ export class GraphIndex {
       if (seen.has(x)) continue;
       seen.add(x);
       const p = this.producer.get(x);
-      if (p) for (const i of p.input) if (i && !seen.has(i)) stack.push(i);
+      if (p && !SHAPE_OF.has(p.op_type)) for (const i of p.input) if (i && !seen.has(i)) stack.push(i);
     }
     return false;
+  }
+
+  /** Op types of the nodes that compute t from tensors in `stop` (not walking past them, nor past Shape/Size). */
+  opsBetween(t: string, stop: Set<string>): Set<string> {
+    const ops = new Set<string>();
+    const seen = new Set<string>();
+    const stack = [t];
+    while (stack.length) {
+      const x = stack.pop()!;
+      if (stop.has(x) || seen.has(x)) continue;
+      seen.add(x);
+      const p = this.producer.get(x);
+      if (!p || SHAPE_OF.has(p.op_type)) continue;
+      ops.add(p.op_type);
+      for (const i of p.input) if (i) stack.push(i);
+    }
+    return ops;
+  }
+
+  /** Tensors whose data the tensor `sink` depends on (Shape/Size edges cut), sink included. */
+  ancestors(sink: string): Set<string> {
+    const seen = new Set<string>();
+    const stack = [sink];
+    while (stack.length) {
+      const x = stack.pop()!;
+      if (seen.has(x)) continue;
+      seen.add(x);
+      const p = this.producer.get(x);
+      if (p && !SHAPE_OF.has(p.op_type)) for (const i of p.input) if (i && !seen.has(i)) stack.push(i);
+    }
+    return seen;
+  }
+
+  /** Data consumers' outputs of t within `within` (Shape/Size consumers skipped). */
+  private next(t: string, within: Set<string>): string[] {
+    const out: string[] = [];
+    for (const c of this.consumers.get(t) ?? []) {
+      if (SHAPE_OF.has(c.node.op_type)) continue;
+      for (const o of c.node.output) if (o && within.has(o)) out.push(o);
+    }
+    return out;
+  }
+
+  /**
+   * The nearest tensor after t that every data path from t to `sink` passes through, reached without a MatMul-like
+   * or attention op (stream-independent work such as a scale Mul, a LayerNorm or a dequantiser); null when none.
+   */
+  nextDominator(t: string, sink: string): string | null {
+    const within = this.ancestors(sink);
+    if (!within.has(t)) return null;
+    const candidates: string[] = [];
+    const seen = new Set<string>([t]);
+    const stack = [t];
+    while (stack.length) {
+      const x = stack.pop()!;
+      for (const c of this.consumers.get(x) ?? []) {
+        if (SHAPE_OF.has(c.node.op_type) || MATMULS.has(c.node.op_type) || ATTENTION_OPS.has(c.node.op_type)) continue;
+        for (const o of c.node.output) {
+          if (!o || !within.has(o) || seen.has(o)) continue;
+          seen.add(o);
+          candidates.push(o);
+          stack.push(o);
+        }
+      }
+    }
+    const rank = (x: string): number => this.order.get(this.producer.get(x)!) ?? 0;
+    candidates.sort((a, b) => rank(a) - rank(b));
+    for (const c of candidates) {
+      // c dominates when sink is unreachable from t with c removed.
+      const reached = new Set<string>([t]);
+      const st = [t];
+      let hit = false;
+      while (st.length && !hit) {
+        for (const o of this.next(st.pop()!, within)) {
+          if (o === c || reached.has(o)) continue;
+          if (o === sink) { hit = true; break; }
+          reached.add(o);
+          st.push(o);
+        }
+      }
+      if (!hit) return c;
+    }
+    return null;
   }
 
   /** Whether tensor t is a constant (initializer/Constant, or computed only from constants). */
@@ -113,109 +216,150 @@ export class UnsupportedGraphError extends Error {
   override name = 'UnsupportedGraphError';
 }
 
+/** The residual-add candidate of consumer c of stream tensor a, if c adds a stream-dependent branch to it. */
+function siteOf(ix: GraphIndex, c: { node: OnnxNode; index: number }, a: { name: string; reshaped: boolean }, stream: Set<string>): ResidualSite | null {
+  const n = c.node;
+  if (n.op_type === 'Add' && !n.domain && (c.index === 0 || c.index === 1)) {
+    const other = n.input[1 - c.index];
+    if (!other || stream.has(other) || !ix.dependsOn(other, stream)) return null;
+    return { kind: 'add', node: n, streamInput: c.index, branchInput: 1 - c.index, input: a.name, branch: other, output: n.output[0], reshaped: a.reshaped };
+  }
+  const rule = FUSED_NORMS[n.op_type];
+  if (rule && rule.streamInputs.includes(c.index)) {
+    const branchInput = rule.streamInputs[0] === c.index ? rule.streamInputs[1] : rule.streamInputs[0];
+    const other = n.input[branchInput];
+    if (!other || !ix.dependsOn(other, stream)) return null;
+    return {
+      kind: 'skipnorm', node: n, streamInput: c.index, branchInput, input: a.name, branch: other,
+      output: n.output[rule.sumOutput] ?? '', bias: n.input[rule.biasInput] || undefined, reshaped: a.reshaped,
+    };
+  }
+  return null;
+}
+
+/** Residual-site candidates among the consumers of stream tensor `cur` (and its shape-only aliases). */
+function candidatesAt(ix: GraphIndex, cur: string, stream: Set<string>): ResidualSite[] {
+  const out: ResidualSite[] = [];
+  for (const a of ix.aliasInfo(cur)) {
+    for (const c of ix.consumers.get(a.name) ?? []) {
+      const site = siteOf(ix, c, a, stream);
+      if (site && !out.some((d) => d.node === site.node)) out.push(site);
+    }
+  }
+  return out;
+}
+
+/** The stream-joins of `cur` that add a stream-independent tensor (a position embedding), plain or fused. */
+function positionJoins(ix: GraphIndex, cur: string, stream: Set<string>): { node: OnnxNode; index: number; independent: boolean }[] {
+  return ix.aliases(cur).flatMap((a) => (ix.consumers.get(a) ?? [])
+    .filter((c) => ((c.node.op_type === 'Add' && !c.node.domain) || FUSED_NORMS[c.node.op_type]) && (c.index === 0 || c.index === 1))
+    .map((c) => {
+      const other = c.node.input[1 - c.index];
+      return { ...c, independent: other !== undefined && other !== '' && !stream.has(other) && !ix.dependsOn(other, stream) };
+    }));
+}
+
+function nodeName(n: OnnxNode): string {
+  return n.name || `${n.op_type} -> ${n.output[0]}`;
+}
+
 /**
- * Find the residual stream by structure: start at the embedding Gather on input_ids, then follow the unique
- * consumer that adds a stream-dependent branch to it (Add, or a fused skip norm whose output #3 is the sum),
- * looking through Cast/Identity. An Add of something that does not depend on the stream before the first block
- * (a learned position embedding) belongs to the embedding. The site count is checked against the config.
+ * Find the residual stream by structure: start at the embedding Gather on input_ids (looking through shape-only
+ * ops), take stream-independent work before block 0 (position-embedding Adds, a scale Mul, a LayerNorm, a
+ * dequantiser: the next tensor every path to the logits passes through) as part of the embedding, then follow the
+ * unique consumer that adds a stream-dependent branch to the stream (Add, or a fused skip norm whose sum output
+ * is the stream), looking through shape-only ops (a stream flattened to 2-D is followed). Sites are grouped into
+ * blocks against the config and FAMILIES; parallel blocks are split into their attention and MLP branches.
  */
 export function findResidualStream(g: OnnxGraphEditor, config: Record<string, any>, source = 'model'): ResidualStructure {
   const ix = new GraphIndex(g);
   const idsName = g.inputs.find((i) => i.name === 'input_ids')?.name;
   if (!idsName) throw new UnsupportedGraphError(`${source}: no graph input named input_ids (inputs: ${g.inputs.map((i) => i.name).join(', ')})`);
   const idsAliases = new Set(ix.aliases(idsName));
-  const embedNodes = g.nodes.filter((n) =>
-    (n.op_type === 'Gather' || n.op_type === 'GatherBlockQuantized') && idsAliases.has(n.input[1]) && ix.isConstant(n.input[0]));
+  const embedNodes = g.nodes.filter((n) => EMBEDDING_GATHERS.has(n.op_type) && idsAliases.has(n.input[1]) && ix.isConstant(n.input[0]));
   if (embedNodes.length !== 1) {
     const merged = g.nodes.some((n) => n.op_type === 'If') || g.inputs.some((i) => i.name === 'use_cache_branch');
-    throw new UnsupportedGraphError(`${source}: expected one embedding Gather on input_ids with a constant table, found ${embedNodes.length}` +
-      (merged ? ' (the graph is a merged decoder with If/use_cache_branch subgraphs, which is not supported: use a decoder-with-past export)' : ''));
+    const seen = [...idsAliases].flatMap((a) => (ix.consumers.get(a) ?? []).map((c) => nodeName(c.node)));
+    throw new UnsupportedGraphError(`${source}: expected one embedding Gather on input_ids (looking through ${[...SHAPE_ONLY].join('/')}) with a constant table, ` +
+      `found ${embedNodes.length}; the search stopped at the consumers of input_ids: ${seen.join(', ') || 'none'}` +
+      (merged ? ' (the graph is a merged decoder with If subgraphs whose with-past branch could not be promoted)' : ''));
   }
   const embedNode = embedNodes[0];
+  const logitsOut = g.outputs.find((o) => o.name === 'logits') ?? g.outputs[0];
+  const logitsName = logitsOut.name;
   let cur = embedNode.output[0];
   const streamSet = new Set<string>(ix.aliases(cur));
 
-  // Embedding phase: Adds of stream-independent tensors (position embeddings) stay part of the embedding, also when
-  // fused with the first norm into a Skip(Simplified)LayerNormalization (its output #3 is the embedding sum).
-  for (;;) {
-    const joins = ix.aliases(cur).flatMap((a) => (ix.consumers.get(a) ?? []).filter((c) =>
-      ((c.node.op_type === 'Add' && !c.node.domain) || SKIP_NORMS.has(c.node.op_type)) && (c.index === 0 || c.index === 1)));
-    const posJoin = joins.find((c) => {
-      const other = c.node.input[1 - c.index];
-      return other !== undefined && other !== '' && !streamSet.has(other) && !ix.dependsOn(other, streamSet);
-    });
-    if (!posJoin || joins.length !== 1) break;
-    const next = posJoin.node.op_type === 'Add' ? posJoin.node.output[0] : posJoin.node.output[3];
-    if (!next) {
-      throw new UnsupportedGraphError(`${source}: the fused norm ${posJoin.node.name || posJoin.node.op_type} adds the position embedding ` +
-        'but has no output #3 (the embedding sum)');
+  // Embedding phase: stream-independent work before the first residual site belongs to the embedding.
+  const positionTensors: string[] = [];
+  for (let guard = 0; guard < 256; guard++) {
+    const joins = positionJoins(ix, cur, streamSet);
+    const pos = joins.find((j) => j.independent);
+    if (pos && joins.length === 1) {
+      positionTensors.push(pos.node.input[1 - pos.index]);
+      const rule = FUSED_NORMS[pos.node.op_type];
+      const next = rule ? pos.node.output[rule.sumOutput] : pos.node.output[0];
+      if (!next) {
+        throw new UnsupportedGraphError(`${source}: the fused norm ${nodeName(pos.node)} adds the position embedding ` +
+          `but has no output #${rule!.sumOutput} (the embedding sum)`);
+      }
+      cur = next;
+    } else if (candidatesAt(ix, cur, streamSet).length === 0) {
+      const next = ix.nextDominator(cur, logitsName);
+      if (!next) break;
+      cur = next;
+    } else {
+      break;
     }
-    cur = next;
     for (const a of ix.aliases(cur)) streamSet.add(a);
   }
   const embeds = cur;
 
   const sites: ResidualSite[] = [];
   for (;;) {
-    const candidates: ResidualSite[] = [];
-    for (const a of ix.aliases(cur)) {
-      for (const c of ix.consumers.get(a) ?? []) {
-        const n = c.node;
-        if (n.op_type === 'Add' && !n.domain && (c.index === 0 || c.index === 1)) {
-          const other = n.input[1 - c.index];
-          if (!other || streamSet.has(other)) continue;
-          if (!ix.dependsOn(other, streamSet)) continue;
-          candidates.push({ kind: 'add', node: n, streamInput: c.index, branchInput: 1 - c.index, input: a, branch: other, output: n.output[0] });
-        } else if (SKIP_NORMS.has(n.op_type) && (c.index === 0 || c.index === 1)) {
-          const other = n.input[1 - c.index];
-          if (!other || !ix.dependsOn(other, streamSet)) continue;
-          candidates.push({
-            kind: 'skipnorm', node: n, streamInput: c.index, branchInput: 1 - c.index, input: a, branch: other,
-            output: n.output[3] ?? '', bias: (n.op_type === 'SkipLayerNormalization' ? n.input[4] : n.input[3]) || undefined,
-          });
-        }
-      }
-    }
-    const unique = candidates.filter((c, k) => candidates.findIndex((d) => d.node === c.node) === k);
+    const unique = candidatesAt(ix, cur, streamSet);
     if (unique.length === 0) break;
     if (unique.length > 1) {
       throw new UnsupportedGraphError(`${source}: ambiguous residual stream after ${sites.length} sites: ` +
-        `${unique.length} candidate residual adds consume ${cur} (${unique.map((u) => u.node.name || u.node.op_type).join(', ')})`);
+        `${unique.length} candidate residual adds consume ${cur} (${unique.map((u) => nodeName(u.node)).join(', ')})`);
     }
     const site = unique[0];
     sites.push(site);
-    if (site.kind === 'skipnorm' && !site.output) break; // final fused norm without output #3: the stream ends here
+    if (site.kind === 'skipnorm' && !site.output) break; // final fused norm without its sum output: the stream ends here
     cur = site.output;
     for (const a of ix.aliases(cur)) streamSet.add(a);
   }
-  if (!sites.length) throw new UnsupportedGraphError(`${source}: no residual Add / SkipLayerNormalization consumes the embedding output ${embeds}`);
+  if (!sites.length) {
+    const consumers = ix.aliases(embeds).flatMap((a) => (ix.consumers.get(a) ?? []).map((c) => nodeName(c.node)));
+    throw new UnsupportedGraphError(`${source}: no residual Add / SkipLayerNormalization consumes the embedding output ${embeds}; ` +
+      `the search stopped at its consumers: ${consumers.join(', ') || 'none'}`);
+  }
 
   // Logits and the LM-head input (the final norm's output).
-  const logitsOut = g.outputs.find((o) => o.name === 'logits') ?? g.outputs[0];
-  const logitsName = logitsOut.name;
   const lastSite = sites[sites.length - 1];
   const finalNorm = findLmHeadInput(ix, lastSite, logitsName);
   if (!finalNorm) {
     throw new UnsupportedGraphError(`${source}: could not find the LM-head input: no tensor between the last residual site ` +
-      `(${lastSite.node.name || lastSite.node.op_type}) and ${logitsName} that every path passes through and a MatMul/Gemm consumes`);
+      `(${nodeName(lastSite.node)}) and ${logitsName} that every path passes through and a MatMul/Gemm consumes`);
   }
 
-  // Group sites into layers, checked against the config.
+  // Group sites into layers, checked against the config and the family table.
   const L = configLayers(config);
+  const family = FAMILIES[String(config.model_type)];
+  const expectParallel = family?.parallel(config);
   let parallel = false;
   let layers: ResidualStructure['layers'];
-  if (L !== undefined && sites.length === 2 * L) {
-    layers = [];
-    for (let l = 0; l < L; l++) layers.push({ attn: sites[2 * l], mlp: sites[2 * l + 1], out: sites[2 * l + 1] });
-  } else if (L !== undefined && sites.length === L) {
-    parallel = true;
-    layers = sites.map((s) => ({ out: s }));
-  } else if (L === undefined && sites.length % 2 === 0) {
+  const serial = L !== undefined ? sites.length === 2 * L : sites.length % 2 === 0;
+  if (serial && expectParallel !== true) {
     layers = [];
     for (let l = 0; l < sites.length / 2; l++) layers.push({ attn: sites[2 * l], mlp: sites[2 * l + 1], out: sites[2 * l + 1] });
+  } else if (L !== undefined && sites.length === L && expectParallel !== false) {
+    parallel = true;
+    layers = sites.map((s) => ({ out: s, ...splitParallel(ix, s, streamSet) }));
   } else {
     throw new UnsupportedGraphError(`${source}: found ${sites.length} residual sites after the embedding, ` +
-      `but the config says ${L ?? '?'} layers (expected 2 per layer, or 1 per parallel block)`);
+      `but the config says ${L ?? '?'} layers and ${family ? `${config.model_type} blocks are ${expectParallel ? 'parallel (1 site per block)' : 'serial (2 sites per block)'}` : 'expected 2 per layer, or 1 per parallel block'}` +
+      ` (the search stopped after ${nodeName(lastSite.node)})`);
   }
 
   // Types and sizes.
@@ -225,15 +369,40 @@ export function findResidualStream(g: OnnxGraphEditor, config: Record<string, an
     ? emb.dataType : logitsType?.elemType ?? DataType.FLOAT;
   if (elemType !== DataType.FLOAT && elemType !== DataType.FLOAT16) elemType = DataType.FLOAT;
   const hiddenSize = configHidden(config) ?? (emb && embedNode.op_type === 'Gather' ? emb.dims[1] : undefined);
-  if (!hiddenSize) throw new UnsupportedGraphError(`${source}: hidden size not in the config (hidden_size / n_embd / d_model)`);
+  if (!hiddenSize) throw new UnsupportedGraphError(`${source}: hidden size not in the config (${HIDDEN_KEYS.join(' / ')})`);
   const vdim = logitsType?.dims[logitsType.dims.length - 1];
   const vocabSize = typeof vdim === 'number' ? vdim : Number(config.vocab_size);
   if (!vocabSize) throw new UnsupportedGraphError(`${source}: vocabulary size unknown (no static logits dim, no vocab_size in config)`);
   const usesGqa = g.nodes.some((n) => n.op_type === 'GroupQueryAttention');
-  return { embedNode, embeds, sites, layers, parallel, finalNorm, logitsName, elemType, hiddenSize, vocabSize, usesGqa };
+  const batchCoupled = g.nodes.some((n) => BATCH_COUPLED_OPS.has(n.op_type));
+  // Absolute position embeddings computed from the sequence length alone (no position_ids input, not from the
+  // attention mask) are shifted by left padding.
+  const positionSources = new Set(['position_ids', 'attention_mask']);
+  const padShiftsPositions = positionTensors.some((t) => !ix.dependsOn(t, positionSources));
+  return {
+    embedNode, embeds, sites, layers, parallel, finalNorm, logitsName, elemType, hiddenSize, vocabSize, usesGqa, batchCoupled, padShiftsPositions,
+  };
 }
 
-const MATMULS = new Set(['MatMul', 'Gemm', 'MatMulNBits', 'MatMulInteger', 'DynamicQuantizeMatMul', 'MatMulIntegerToFloat', 'FusedMatMul', 'DynamicQuantizeLinear', 'QuantizeLinear']);
+/**
+ * A parallel block's two branches: the site's branch is an Add of two stream-dependent tensors; the one computed
+ * with an attention op (Softmax, *Attention) from the stream is attention, the other the MLP. Empty when the
+ * branch is not such a sum (then only resid is offered).
+ */
+function splitParallel(ix: GraphIndex, site: ResidualSite, stream: Set<string>): { attn?: ResidualSite; mlp?: ResidualSite } {
+  const p = ix.producer.get(site.branch);
+  if (!p || p.op_type !== 'Add' || p.domain || site.kind !== 'add') return {};
+  const [x, y] = p.input;
+  if (!x || !y || !ix.dependsOn(x, stream) || !ix.dependsOn(y, stream)) return {};
+  const isAttn = (t: string): boolean => [...ix.opsBetween(t, stream)].some((op) => ATTENTION_OPS.has(op));
+  const ax = isAttn(x);
+  const ay = isAttn(y);
+  if (ax === ay) return {};
+  const part = (index: number): ResidualSite => ({
+    kind: 'add', node: p, streamInput: 1 - index, branchInput: index, input: site.input, branch: p.input[index], output: site.output, reshaped: site.reshaped,
+  });
+  return ax ? { attn: part(0), mlp: part(1) } : { attn: part(1), mlp: part(0) };
+}
 
 /**
  * The input of the LM head: among the tensors that every path from the last residual site to the logits passes

@@ -99,7 +99,7 @@ export interface HookedModel {
   chatPrompt(messages: { role: string; content: string }[], opts?: { addGenerationPrompt?: boolean }): string | null;
   /** Forward a batch of texts (left-padded) and capture hooks at positions, optionally steered. */
   run(texts: string[] | number[][], req?: CaptureRequest, opts?: { steering?: SteeringVector[] }): Promise<CaptureResult>;
-  /** Generate from a prompt (text or ids) with a KV cache, optionally steered. */
+  /** Generate from a prompt (text or ids) with a KV cache (graphs without one recompute each step), optionally steered. */
   generate(prompt: string | number[], opts?: GenerateOptions & { returnLogits?: boolean }): Promise<GenerateResult>;
   /** Next-token logits [texts, vocab] after each text (left-padded batch), optionally steered. */
   nextTokenLogits(texts: string[] | number[][], opts?: { steering?: SteeringVector[] }): Promise<Matrix>;

@@ -193,7 +193,7 @@ test('a graph without a residual stream gives a clear error, never numbers', () 
 });
 
 /** A one-block toy LM: embed → x + MatMul(x, Wa) → x2 + MatMul(x2, Wm) → norm (Mul by a constant) → the given head. */
-function toyModel(head: 'matmul' | 'q8' | 'gemm' | 'parallel'): Uint8Array {
+function toyModel(head: 'matmul' | 'q8' | 'gemm' | 'parallel' | 'parallel-softmax' | 'scaled' | 'layernorm' | 'reshaped-ids'): Uint8Array {
   const f32 = (n: number, v = 0.25): Uint8Array => new Uint8Array(new Float32Array(n).fill(v).buffer);
   const vi = (name: string, elem: number, dims: (number | string)[]): any => ({
     name, type: { tensor_type: { elem_type: elem, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dim_value: d } : { dim_param: d })) } } },
@@ -222,7 +222,30 @@ function toyModel(head: 'matmul' | 'q8' | 'gemm' | 'parallel'): Uint8Array {
       { op_type: 'Add', input: ['e', 'branch'], output: ['x2'] },
       { op_type: 'Mul', input: ['x2', 'gamma'], output: ['normed'] });
   }
-  if (head === 'matmul' || head === 'parallel') nodes.push({ op_type: 'MatMul', input: ['normed', 'head'], output: ['logits'] });
+  if (head === 'parallel-softmax') {
+    // As 'parallel', with a Softmax inside the attention branch (what tells it from the MLP).
+    nodes.splice(1, nodes.length - 1,
+      { op_type: 'MatMul', input: ['e', 'wa'], output: ['scores'] },
+      { op_type: 'Softmax', input: ['scores'], output: ['attn'] },
+      { op_type: 'MatMul', input: ['e', 'wm'], output: ['mlp'] },
+      { op_type: 'Add', input: ['mlp', 'attn'], output: ['branch'] },
+      { op_type: 'Add', input: ['branch', 'e'], output: ['x2'] },
+      { op_type: 'Mul', input: ['x2', 'gamma'], output: ['normed'] });
+  }
+  if (head === 'scaled' || head === 'layernorm' || head === 'reshaped-ids') {
+    // Stream-independent work before block 0: Gemma's × √hidden, Bloom's embedding LayerNorm, GPT-2's Reshape(input_ids).
+    const pre: any[] = head === 'scaled'
+      ? [{ op_type: 'Mul', input: ['e0', 'gamma'], output: ['e'] }]
+      : head === 'layernorm'
+        ? [{ op_type: 'LayerNormalization', input: ['e0', 'gamma', 'beta'], output: ['e'], attribute: [{ name: 'axis', type: 2, i: -1 }] }]
+        : [{ op_type: 'Reshape', input: ['input_ids', 'ids_shape2'], output: ['ids2'] }, { op_type: 'Gather', input: ['emb', 'ids2'], output: ['e'] }];
+    inits.push({ name: 'beta', dims: [4], data_type: 1, raw_data: f32(4, 0.1) });
+    inits.push({ name: 'ids_shape2', dims: [2], data_type: 7, raw_data: new Uint8Array(BigInt64Array.from([1n, -1n]).buffer) });
+    if (head === 'reshaped-ids') nodes.splice(0, 1, ...pre);
+    else nodes.splice(0, 1, { op_type: 'Gather', input: ['emb', 'input_ids'], output: ['e0'] }, ...pre);
+    nodes.push({ op_type: 'MatMul', input: ['normed', 'head'], output: ['logits'] });
+  }
+  if (head === 'matmul' || head === 'parallel' || head === 'parallel-softmax') nodes.push({ op_type: 'MatMul', input: ['normed', 'head'], output: ['logits'] });
   if (head === 'gemm') {
     inits.push({ name: 'flat', dims: [2], data_type: 7, raw_data: new Uint8Array(BigInt64Array.from([-1n, 4n]).buffer) });
     nodes.push({ op_type: 'Reshape', input: ['normed', 'flat'], output: ['normed2d'] });
@@ -260,7 +283,44 @@ test('the LM-head input is found behind MatMul, Reshape+Gemm and dynamically qua
   }
 });
 
-test('a parallel block (x + (attn + mlp)) is one site per layer and exposes only the resid hook', () => {
+test('stream-independent work before block 0 (scale Mul, LayerNorm) and a Reshape on input_ids belong to the embedding', () => {
+  for (const [kind, embeds] of [['scaled', 'e'], ['layernorm', 'e'], ['reshaped-ids', 'e']] as const) {
+    const s = findResidualStream(new OnnxGraphEditor(toyModel(kind)), { num_hidden_layers: 1, hidden_size: 4, vocab_size: 8 }, kind);
+    assert.equal(s.embeds, embeds, kind);
+    assert.equal(s.embedNode.output[0], kind === 'reshaped-ids' ? 'e' : 'e0', kind);
+    assert.equal(s.sites.length, 2, kind);
+    assert.equal(s.layers[0].attn!.branch, 'attn', kind);
+    assert.equal(s.layers[0].out.output, 'x2', kind);
+  }
+});
+
+test('unsupported graphs fail with one error naming the node where the search stopped', () => {
+  const ed = new OnnxGraphEditor(toyModel('matmul'));
+  // input_ids feeds no embedding Gather.
+  ed.nodes[0].op_type = 'Cast';
+  assert.throws(() => findResidualStream(ed, { num_hidden_layers: 1, hidden_size: 4 }, 'toy.onnx'),
+    (err: Error) => err instanceof UnsupportedGraphError && /toy\.onnx: expected one embedding Gather .* found 0; the search stopped at the consumers of input_ids: Cast -> e/.test(err.message));
+  // The embedding reaches the head without a residual Add.
+  assert.throws(() => findResidualStream(new OnnxGraphEditor(noResidualModel()), { num_hidden_layers: 1, hidden_size: 4 }, 'tiny.onnx'),
+    (err: Error) => /the search stopped at its consumers: head/.test(err.message));
+  // A parallel family whose graph has serial blocks.
+  assert.throws(() => findResidualStream(new OnnxGraphEditor(toyModel('matmul')), { model_type: 'phi', num_hidden_layers: 1, hidden_size: 4 }, 'toy.onnx'),
+    (err: Error) => /found 2 residual sites after the embedding, but the config says 1 layers and phi blocks are parallel .*the search stopped after Add -> x2/.test(err.message));
+});
+
+test('a parallel block with a Softmax in one branch exposes that branch as attn and the other as mlp', () => {
+  const ed = new OnnxGraphEditor(toyModel('parallel-softmax'));
+  const s = findResidualStream(ed, { num_hidden_layers: 1, hidden_size: 4, vocab_size: 8 }, 'parallel');
+  assert.equal(s.parallel, true);
+  assert.equal(s.layers[0].out.output, 'x2');
+  assert.equal(s.layers[0].attn!.branch, 'attn');
+  assert.equal(s.layers[0].mlp!.branch, 'mlp');
+  const info = addHooks(ed, s);
+  assert.deepEqual(info.captures, ['embeds', 'resid.0', 'attn.0', 'mlp.0', 'final_norm']);
+  assert.deepEqual([info.tensors['attn.0'], info.tensors['mlp.0']], ['attn', 'mlp']);
+});
+
+test('a parallel block (x + (attn + mlp)) whose branches cannot be told apart is one site per layer with only the resid hook', () => {
   const ed = new OnnxGraphEditor(toyModel('parallel'));
   const s = findResidualStream(ed, { num_hidden_layers: 1, hidden_size: 4, vocab_size: 8 }, 'parallel');
   assert.equal(s.parallel, true);
