@@ -78,6 +78,9 @@ export function eliminateDeadNodes(g: OnnxGraphEditor, keep: string[], source = 
   return { nodes: deadNodes.size, inputs: [...deadInputs], outputs: [...deadOutputs], initializers: deadInits.size };
 }
 
+/** Ops whose output shape is tied to the input's row layout (they break when rows are gathered first). */
+const SHAPE_BOUND = new Set(['Reshape', 'Expand', 'Tile', 'Slice', 'Concat', 'Transpose', 'Squeeze', 'Unsqueeze', 'Flatten', 'Split']);
+
 /**
  * Make the LM head run only on the rows named by hook.positions: the final norm's input (the last block's output,
  * or both inputs of a fused final skip norm) is gathered to [1, rows, H] before the norm, and hook.logits takes the
@@ -90,6 +93,23 @@ export function gatherHeadInput(g: OnnxGraphEditor, info: HookedGraphInfo, sourc
   const ix = new GraphIndex(g);
   const logitsGather = ix.producer.get(LOGITS_OUTPUT);
   if (!logitsGather || logitsGather.op_type !== 'Gather') throw new Error(`${source}: ${LOGITS_OUTPUT} is not produced by the hook's Gather`);
+  // Rows can be gathered before the final norm only when every op up to the logits works per row: a Reshape/Expand/…
+  // whose target shape comes from the sequence length (GPT-2's view(output_shape), OPT's 2-D → 3-D) would break.
+  const toLogits = ix.ancestors(logitsGather.input[0]);
+  const seen = new Set<string>();
+  const stack = [last];
+  while (stack.length) {
+    const t = stack.pop()!;
+    if (seen.has(t)) continue;
+    seen.add(t);
+    for (const c of ix.consumers.get(t) ?? []) {
+      if (!c.node.output.some((o) => toLogits.has(o))) continue;
+      if (SHAPE_BOUND.has(c.node.op_type) && c.index === 0) {
+        throw new Error(`${source}: the LM head path has ${c.node.op_type} ${c.node.name ?? ''}, so its rows cannot be gathered before the final norm`);
+      }
+      for (const o of c.node.output) if (o) stack.push(o);
+    }
+  }
   const H = info.hiddenSize;
   g.addInitializer('hook.shape.head_flat', [2], BigInt64Array.from([-1n, BigInt(H)]));
   g.addInitializer('hook.shape.rows3', [3], BigInt64Array.from([1n, -1n, BigInt(H)]));
@@ -172,7 +192,9 @@ export class SessionPool {
 
   /** Run `fn` with the session of a variant (null = the full hooked graph). */
   async use<T>(v: GraphVariant | null, fn: (s: ort.InferenceSession) => Promise<T>): Promise<T> {
-    if (process.env.SYCO_PRUNE === '0') v = null;
+    // float16 graphs: ONNX Runtime picks other kernels once outputs are pruned, which moves fp16 results (measured
+    // up to 0.03 on a steered genai int4-webgpu graph): run them whole so that results never depend on the request.
+    if (process.env.SYCO_PRUNE === '0' || this.info.elemType === 10) v = null;
     const key = v ? variantKey(v) : 'full';
     let entry = this.open.get(key);
     if (entry) {
