@@ -1,5 +1,7 @@
-// The study as one object over a run folder, and its settings (environment variables, defaults, flags).
+// The study as one object over a run folder, its settings table, and the stage book that keeps a folder to one configuration.
+export * from './settings';
 export * from './config';
+export * from './stage';
 export * from './study';
 export * from './figures';
 export * from './run';

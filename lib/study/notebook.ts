@@ -13,22 +13,10 @@ import { baseLayout } from '../plots/style';
 import { PALETTE } from '../plots/style';
 import type { Figure, Trace } from '../plots/types';
 import { colMeans, cosine, type Matrix } from '../util/matrix';
-import type { StudyConfig } from './config';
 import type { ProbeSummary } from './study';
 import { PROBE_NAMES } from './figures';
 
-/** One line per setting group of a study configuration, for a notebook's parameters cell. */
-export function describeSettings(cfg: StudyConfig, dir?: string): string {
-  const lines = [
-    `model ${cfg.model} (${cfg.dtype}${cfg.modelFile ? `, ${cfg.modelFile}` : ''})`,
-    `data ${cfg.data}${cfg.subsets ? ` (subsets ${cfg.subsets.join(', ')})` : ''}; ${cfg.pairs} ${cfg.format}-format pairs, ${Math.round(cfg.testFrac * 100)}% held out; seed ${cfg.seed}`,
-    `layers ${cfg.layers === 'all' ? 'all' : cfg.layers.join(',')}; position ${cfg.position}; hooks ${cfg.hooks.join('+')}; batch ${cfg.batchSize}`,
-    `geometry ${cfg.methods.join(', ')} (t-SNE ${cfg.tsneIterations} iterations); probes ${cfg.probes.join(', ')}`,
-    `steering layers ${cfg.steerLayers === 'auto' ? 'auto' : cfg.steerLayers.join(',')}; multipliers ${cfg.multipliers.join(', ')}; normalise ${cfg.normalize}; ${cfg.promptLimit} prompts × ${cfg.maxNewTokens} new tokens; ${cfg.abItems} A/B items`,
-  ];
-  if (dir) lines.push(`run folder ${dir}`);
-  return lines.join('\n');
-}
+export { describeSettings } from './settings';
 
 /** Figures a notebook shows, remembered so the last cell can export them all to the run folder's figures/. */
 export class NotebookFigures {

@@ -14,6 +14,7 @@ import {
 } from './figures';
 import { probesSection } from './probe-report';
 import { Study, timestampRunDir, type StageTimings } from './study';
+import type { StageName } from './stage';
 
 /** Options of runStudy. */
 export interface RunStudyOptions {
@@ -23,6 +24,8 @@ export interface RunStudyOptions {
   formats?: ExportFormat[];
   /** Layer the PNG/SVG of per-layer figures show (default the study's focus layer: the middle steered layer). */
   figureLayer?: number;
+  /** Stages to recompute, with everything downstream (a changed setting is otherwise refused). */
+  redo?: StageName[];
   /** Progress lines (default stderr). */
   log?: (line: string) => void;
   quiet?: boolean;
@@ -79,7 +82,8 @@ export async function runStudy(cfg: StudyConfig, opts: RunStudyOptions = {}): Pr
   const t0 = performance.now();
   const log = opts.log ?? ((line: string) => process.stderr.write(line + '\n'));
   const dir = opts.dir ?? timestampRunDir(cfg);
-  const study = new Study(cfg, dir, { log });
+  const study = new Study(cfg, dir, { log, redo: opts.redo });
+  await study.prepare(); // refuses a folder made with other settings before anything is written
   const quiet = opts.quiet;
   const figures: NamedFigure[] = [];
   const sections: ReportSection[] = [];

@@ -1,7 +1,7 @@
 // One run of the study in one folder: each stage computes its result once, saves it there, and re-uses it on the
 // next call (a notebook re-run, or `syco run` resumed after a crash). Notebooks and the CLI call the same methods.
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import {
   buildPairsWithStats, loadAnthropicSycophancy, pairGroupKey, readPairsJsonl, samplePairs, splitPairs, writePairsJsonl,
   type Pair,
@@ -18,9 +18,11 @@ import { steeringSweep, type SweepSummary } from '../steering/sweep';
 import { abEvaluate, abItemsFromPairs, loadAbItems, type AbResult } from '../steering/ab';
 import { defaultPersonaPrompts, loadPromptList } from '../datasets/index';
 import type { JudgeReport } from '../judge/judge';
-import { atomicWriteJson, ensureDir, sha256 } from '../util/fs';
+import { atomicWriteJson, ensureDir } from '../util/fs';
 import { matrix, type Matrix } from '../util/matrix';
 import { modelTag, resolveSteerLayers, signedMultipliers, type StudyConfig } from './config';
+import { savedResult, settingsKey, StageBook, stageSettings, type ResultCodec, type StageName, type StageSettings } from './stage';
+import { modelSha256 } from './model-hash';
 
 /** The data stage's result: the sampled pairs, their train/test split, and where they came from. */
 export interface StudyData {
@@ -50,11 +52,6 @@ function readJson<T>(path: string): T {
   return JSON.parse(readFileSync(path, 'utf8')) as T;
 }
 
-/** A hash of the settings a stage's saved result depends on (a changed setting recomputes the stage). */
-function settingsKey(value: unknown): string {
-  return sha256(JSON.stringify(value)).slice(0, 16);
-}
-
 /** The folder a notebook uses for a configuration: runs/nb-<model>-<hash of the data/activation settings>. */
 export function notebookRunDir(cfg: StudyConfig): string {
   const key = settingsKey([cfg.model, cfg.dtype, cfg.modelFile ?? null, cfg.data, cfg.subsets ?? null, cfg.format, cfg.pairs, cfg.testFrac, cfg.layers, cfg.position, cfg.hooks, cfg.seed]);
@@ -76,14 +73,48 @@ export class Study {
   private modelCache?: Promise<HookedModel>;
   private storeCache?: ActivationStore;
   private log: (line: string) => void;
+  private readonly redo: StageName[];
+  private readonly book: StageBook;
+  private preparing?: Promise<Record<StageName, StageSettings>>;
 
-  constructor(cfg: StudyConfig, dir: string, opts: { log?: (line: string) => void } = {}) {
+  /**
+   * A study over a run folder. Nothing is written until the first stage (or prepare()) has checked that the folder's
+   * saved stages were made with these settings; `redo` recomputes those stages and everything downstream.
+   */
+  constructor(cfg: StudyConfig, dir: string, opts: { log?: (line: string) => void; redo?: StageName[] } = {}) {
     this.cfg = cfg;
     this.dir = resolve(dir);
     this.log = opts.log ?? ((line) => process.stderr.write(line + '\n'));
-    ensureDir(this.dir);
-    const configPath = join(this.dir, 'config.json');
-    atomicWriteJson(configPath, { ...cfg, saved: new Date().toISOString() });
+    this.redo = opts.redo ?? [];
+    this.book = new StageBook(this.dir);
+  }
+
+  /**
+   * Check the run folder against these settings (the model's sha256 included) before anything is written: throws
+   * StageConflictError listing the differences and the --redo that applies them; else clears the redo stages and
+   * writes config.json. Every stage calls it first; call it yourself to fail early.
+   */
+  prepare(): Promise<Record<StageName, StageSettings>> {
+    this.preparing ??= (async () => {
+      const settings = stageSettings(this.cfg, { modelSha256: await modelSha256(this.cfg) });
+      const planned: Partial<Record<StageName, StageSettings>> = { ...settings };
+      if (!this.cfg.judge) delete planned.judge;
+      if (!this.cfg.hooks.includes('mlp')) delete planned.mlp;
+      const clear = this.book.check(planned, this.redo);
+      ensureDir(this.dir);
+      if (clear.length) this.log(`study: --redo ${this.redo.join(',')}: recomputing ${clear.join(', ')}`);
+      this.book.clear(clear);
+      atomicWriteJson(join(this.dir, 'config.json'), { ...this.cfg, saved: new Date().toISOString() });
+      return settings;
+    })();
+    return this.preparing;
+  }
+
+  /** Check the folder, then record that `stage` is computed here with this run's settings; returns those settings. */
+  private async stage(stage: StageName): Promise<StageSettings> {
+    const settings = (await this.prepare())[stage];
+    this.book.begin(stage, settings);
+    return settings;
   }
 
   /** Path of a file inside the run folder. */
@@ -105,21 +136,15 @@ export class Study {
    * A stage result saved in `file` as {key, settings, result}: returned from disk when it was saved for the same settings,
    * else computed, saved atomically and returned. `codec` converts results that are not plain JSON (typed arrays).
    */
-  private async saved<T, J = T>(file: string, settings: unknown, compute: () => Promise<T>, codec?: { save(v: T): J; load(j: J): T }): Promise<T> {
-    const key = settingsKey(settings);
-    if (existsSync(file)) {
-      const doc = readJson<{ key?: string; result: J }>(file);
-      if (doc.key === key) return codec ? codec.load(doc.result) : (doc.result as unknown as T);
-    }
-    const result = await compute();
-    ensureDir(dirname(file));
-    atomicWriteJson(file, { key, settings, result: codec ? codec.save(result) : result });
-    return result;
+  private async saved<T, J = T>(stage: StageName, file: string, settings: unknown, compute: () => Promise<T>, codec?: ResultCodec<T, J>): Promise<T> {
+    await this.stage(stage);
+    return savedResult(file, settings, compute, codec);
   }
 
   /** Stage 1: load and validate the Anthropic rows, build pairs, sample and split them (saved as JSONL). */
   async data(): Promise<StudyData> {
     if (this.dataCache) return this.dataCache;
+    await this.stage('data');
     return this.timed('data', async () => {
       const c = this.cfg;
       const key = settingsKey([c.data, c.subsets ?? null, c.format, c.pairs, c.testFrac, c.seed]);
@@ -170,6 +195,7 @@ export class Study {
   /** Stage 2: every pair through the model, residual stream (and MLP output) of every chosen layer at the chosen position. Resumable. */
   async activations(opts: { quiet?: boolean } = {}): Promise<ActivationStore> {
     if (this.storeCache) return this.storeCache;
+    await this.stage('activations');
     const dir = this.path('activations');
     if (existsSync(join(dir, 'manifest.json'))) {
       const store = openActivationStore(dir);
@@ -193,7 +219,7 @@ export class Study {
     const layers = opts.layers ?? store.layers;
     const settings = { method, dims, hook, layers, seed: this.cfg.seed, iterations: method === 'tsne' ? this.cfg.tsneIterations : undefined };
     const file = this.path('geometry', `${method}${dims === 3 ? '-3d' : ''}${hook === 'resid' ? '' : `-${hook}`}.json`);
-    return this.saved(file, settings, () => this.timed(`geometry ${method}`, () => projectLayers(store, {
+    return this.saved('geometry', file, settings, () => this.timed(`geometry ${method}`, () => projectLayers(store, {
       method, dims, hook, layers, seed: this.cfg.seed, iterations: settings.iterations, threads: this.cfg.threads,
     })), { save: (ps) => ps.map(toSavedProjection), load: (js: SavedProjection[]) => js.map(fromSavedProjection) });
   }
@@ -206,7 +232,7 @@ export class Study {
     for (const kind of kinds) {
       const settings = { kind, hook, testFrac: this.cfg.testFrac, valFrac: 0.25, seed: this.cfg.seed, layers: store.layers };
       const file = this.path('probes', `${kind}${hook === 'resid' ? '' : `-${hook}`}.json`);
-      out[kind] = await this.saved(file, settings, async () => {
+      out[kind] = await this.saved('probes', file, settings, async () => {
         const results = await this.timed(`probe ${kind}`, () => probeSweep(store, { probe: kind, hook, testFrac: this.cfg.testFrac, valFrac: settings.valFrac, seed: this.cfg.seed, quiet: opts.quiet }));
         return results.map(({ direction: _d, ...rest }): ProbeSummary => rest);
       });
@@ -218,7 +244,7 @@ export class Study {
   async mlp(): Promise<StudyMlp> {
     const store = await this.activations();
     if (!store.hooks.includes('mlp')) throw new Error(`${store.dir}: MLP outputs were not captured (hooks: ${store.hooks.join(', ')}); add mlp to SYCO_HOOKS`);
-    return this.saved(this.path('mlp', 'mlp.json'), { layers: store.layers, pairs: store.pairs, seed: this.cfg.seed }, () => this.timed('mlp', () => ({
+    return this.saved('mlp', this.path('mlp', 'mlp.json'), { layers: store.layers, pairs: store.pairs, seed: this.cfg.seed }, () => this.timed('mlp', () => ({
       average: mlpAverageActivation(store, { quiet: true }).layers,
       difference: mlpDifference(store, { quiet: true, seed: this.cfg.seed }),
     })));
@@ -228,6 +254,7 @@ export class Study {
   async vectors(): Promise<SteeringVectorSet> {
     const store = await this.activations();
     const { train } = await this.data();
+    await this.stage('vectors');
     const dir = this.path('vectors');
     const key = settingsKey([store.dir, store.pairs, this.cfg.normalize, train.map((p) => p.id)]);
     const keyPath = join(dir, 'study-key.json');
@@ -257,6 +284,7 @@ export class Study {
     const magnitudes = signedMultipliers(this.cfg.multipliers).filter((m) => m > 0);
     if (!magnitudes.length) throw new Error('steering: multipliers hold only 0; give at least one non-zero multiplier (SYCO_MULTIPLIERS)');
     const { pairs } = await this.data();
+    await this.stage('steering');
     return this.timed('steering', () => steeringSweep(model, {
       vectors, layers, multipliers: magnitudes, prompts: this.prompts(), maxNewTokens: this.cfg.maxNewTokens, iThink: true,
       outDir: this.path('steering'), modelTag: modelTag(this.cfg.model), pairsTag: pairs.length, seed: this.cfg.seed,
@@ -276,7 +304,7 @@ export class Study {
     const out: Record<string, AbResult> = {};
     for (const [name, { items, source }] of Object.entries(sets)) {
       const settings = { source, items: items.map((i) => i.id), layers, multipliers, vectors: layers.map((l) => vectorDigest(vectors.vectors.get(l)!)) };
-      out[name] = await this.saved(this.path('ab', `${name}.json`), settings, async () => {
+      out[name] = await this.saved('ab', this.path('ab', `${name}.json`), settings, async () => {
         const model = await this.model();
         return this.timed('A/B evaluation', () => abEvaluate(model, { vectors, layers, multipliers, items, quiet: opts.quiet }));
       });
@@ -288,6 +316,7 @@ export class Study {
   async judge(opts: { quiet?: boolean } = {}): Promise<JudgeReport | null> {
     if (!this.cfg.judge) return null;
     await this.steering({ quiet: opts.quiet });
+    await this.stage('judge');
     const { judgeResults } = await import('../judge/judge');
     return this.timed('judge', () => judgeResults({
       results: this.path('steering'), out: this.path('judge'),

@@ -29,7 +29,10 @@ test('Study: saved stages are re-used for the same settings and recomputed when 
   assert.ok(!('A/B evaluation' in b.timings) && !('mlp' in b.timings), `re-used from disk (${Object.keys(b.timings).join(', ')})`);
   await b.close();
 
-  const c = new Study(studyConfig({ ...base, normalize: 'common' }, {}), dir, { log });
+  // Another normalisation in the same folder is refused unless the vectors stage is redone (with everything downstream).
+  const refused = new Study(studyConfig({ ...base, normalize: 'common' }, {}), dir, { log });
+  await assert.rejects(() => refused.abEval({ quiet: true }), /--normalize: unit in the folder, common now \(stage vectors\)[\s\S]*--redo vectors /);
+  const c = new Study(studyConfig({ ...base, normalize: 'common' }, {}), dir, { log, redo: ['vectors'] });
   const abCommon = (await c.abEval({ quiet: true })).anthropic;
   await c.close();
   assert.ok('vectors' in c.timings && 'A/B evaluation' in c.timings, `new vectors -> A/B recomputed (${Object.keys(c.timings).join(', ')})`);

@@ -1,0 +1,277 @@
+// The run folder's stage book: each stage is computed once and saved with the settings it depends on (its own and every
+// upstream stage's, the model's sha256 included). A later run re-uses a stage only when those settings are equal; when
+// they differ it is refused before anything is written, naming the differences and the `--redo <stage>` that applies
+// them. `--redo <stage>` clears that stage and everything downstream, so a folder always holds one configuration.
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { atomicWriteJson, ensureDir, sha256 } from '../util/fs';
+import { mergeSettings, SETTING_KEYS, settingFlag, settingStages, STAGES, type StageName, type StudyConfig } from './settings';
+
+export { STAGES, type StageName } from './settings';
+
+/** The settings a stage's results depend on (plain JSON values). */
+export type StageSettings = Record<string, unknown>;
+
+/** The stages each stage reads from. */
+export const STAGE_INPUTS: Record<StageName, readonly StageName[]> = {
+  data: [],
+  activations: ['data'],
+  geometry: ['activations'],
+  probes: ['activations'],
+  mlp: ['activations'],
+  vectors: ['activations'],
+  steering: ['vectors'],
+  ab: ['vectors'],
+  judge: ['steering'],
+};
+
+/** The folder (inside the run folder) each stage writes. */
+export const STAGE_DIRS: Record<StageName, string> = {
+  data: 'data', activations: 'activations', geometry: 'geometry', probes: 'probes', mlp: 'mlp', vectors: 'vectors',
+  steering: 'steering', ab: 'ab', judge: 'judge',
+};
+
+/** The given stages and every stage downstream of them, in run order. */
+export function withDownstream(stages: readonly StageName[]): StageName[] {
+  const out = new Set<StageName>(stages);
+  for (const s of STAGES) if (STAGE_INPUTS[s].some((i) => out.has(i))) out.add(s);
+  return STAGES.filter((s) => out.has(s));
+}
+
+/** Facts about the inputs that are not settings: the model graph's sha256. */
+export interface StageFacts {
+  modelSha256: string;
+}
+
+/** The settings each stage depends on: its own settings and its upstream stages', the model sha256 from activations on. */
+export function stageSettings(cfg: StudyConfig, facts: StageFacts): Record<StageName, StageSettings> {
+  const own = (stage: StageName): StageSettings => {
+    const o: StageSettings = {};
+    for (const k of SETTING_KEYS) if (settingStages(k).includes(stage)) o[k] = (cfg as Record<string, unknown>)[k] ?? null;
+    if (stage === 'activations') o.modelSha256 = facts.modelSha256;
+    return o;
+  };
+  const out = {} as Record<StageName, StageSettings>;
+  for (const s of STAGES) {
+    const merged: StageSettings = {};
+    for (const i of STAGE_INPUTS[s]) Object.assign(merged, out[i]);
+    out[s] = { ...merged, ...own(s) };
+  }
+  return out;
+}
+
+/** One setting that differs between the saved stage and the request. */
+export interface StageDifference {
+  stage: StageName;
+  setting: string;
+  saved: unknown;
+  requested: unknown;
+}
+
+/** A re-run whose settings differ from the run folder's: nothing was written. */
+export class StageConflictError extends Error {
+  override name = 'StageConflictError';
+  constructor(readonly dir: string, readonly differences: StageDifference[], readonly redo: StageName[]) {
+    super(conflictMessage(dir, differences, redo));
+  }
+}
+
+function show(v: unknown): string {
+  if (v === null || v === undefined) return 'unset';
+  if (typeof v === 'string') return /^[0-9a-f]{64}$/.test(v) ? `${v.slice(0, 12)}…` : v;
+  if (Array.isArray(v)) return v.join(',');
+  return JSON.stringify(v);
+}
+
+function settingName(key: string): string {
+  if (key === 'modelSha256') return 'model sha256';
+  return (SETTING_KEYS as string[]).includes(key) ? `--${settingFlag(key as (typeof SETTING_KEYS)[number])}` : key;
+}
+
+function conflictMessage(dir: string, diffs: StageDifference[], redo: StageName[]): string {
+  const seen = new Set<string>();
+  const lines: string[] = [];
+  for (const d of diffs) {
+    if (seen.has(d.setting)) continue;
+    seen.add(d.setting);
+    lines.push(`  ${settingName(d.setting)}: ${show(d.saved)} in the folder, ${show(d.requested)} now (stage ${d.stage})`);
+  }
+  const all = withDownstream(redo);
+  return `${dir} holds results made with other settings; nothing was written:\n${lines.join('\n')}\n` +
+    `To apply the new settings in this folder, add --redo ${redo.join(',')} (recomputes ${all.join(', ')}; ` +
+    `in a notebook: new Study(cfg, dir, { redo: [${redo.map((r) => `'${r}'`).join(', ')}] })), or use a new --out folder.`;
+}
+
+/** The differences between two stage settings (keys of either). */
+export function settingsDifferences(stage: StageName, saved: StageSettings, requested: StageSettings): StageDifference[] {
+  const out: StageDifference[] = [];
+  for (const k of new Set([...Object.keys(saved), ...Object.keys(requested)])) {
+    if (JSON.stringify(saved[k] ?? null) !== JSON.stringify(requested[k] ?? null)) out.push({ stage, setting: k, saved: saved[k], requested: requested[k] });
+  }
+  return out;
+}
+
+/** A hash of the settings a saved result depends on. */
+export function settingsKey(value: unknown): string {
+  return sha256(JSON.stringify(value)).slice(0, 16);
+}
+
+/** What stages.json records per stage. */
+interface StageRecord {
+  settings: StageSettings;
+  saved: string;
+}
+
+const BOOK = 'stages.json';
+
+/** The stages of one run folder and the settings each was computed with. */
+export class StageBook {
+  readonly dir: string;
+  private records: Partial<Record<StageName, StageRecord>>;
+
+  constructor(dir: string) {
+    this.dir = dir;
+    this.records = this.read();
+  }
+
+  private read(): Partial<Record<StageName, StageRecord>> {
+    const file = join(this.dir, BOOK);
+    if (existsSync(file)) {
+      try {
+        return (JSON.parse(readFileSync(file, 'utf8')) as { stages: Partial<Record<StageName, StageRecord>> }).stages ?? {};
+      } catch (err) {
+        throw new Error(`${file}: unreadable stage book (${(err as Error).message}); use a new --out folder`);
+      }
+    }
+    return this.legacyRecords();
+  }
+
+  /** A folder written before stages.json: its config.json and activation manifest say what its stages were made with. */
+  private legacyRecords(): Partial<Record<StageName, StageRecord>> {
+    const cfgFile = join(this.dir, 'config.json');
+    if (!existsSync(cfgFile)) return {};
+    let saved: Partial<StudyConfig>;
+    let sha = 'unknown';
+    try {
+      saved = JSON.parse(readFileSync(cfgFile, 'utf8')) as Partial<StudyConfig>;
+      const man = join(this.dir, STAGE_DIRS.activations, 'manifest.json');
+      if (existsSync(man)) sha = (JSON.parse(readFileSync(man, 'utf8')) as { model?: { sha256?: string } }).model?.sha256 ?? sha;
+    } catch (err) {
+      throw new Error(`${cfgFile}: unreadable (${(err as Error).message}); use a new --out folder`);
+    }
+    const { saved: _s, ...rest } = saved as Partial<StudyConfig> & { saved?: string };
+    const all = stageSettings(mergeSettings(rest), { modelSha256: sha });
+    const out: Partial<Record<StageName, StageRecord>> = {};
+    for (const s of STAGES) if (existsSync(join(this.dir, STAGE_DIRS[s]))) out[s] = { settings: all[s], saved: 'before stages.json' };
+    return out;
+  }
+
+  /** The settings a stage was saved with (undefined when it was never started here). */
+  settingsOf(stage: StageName): StageSettings | undefined {
+    return this.records[stage]?.settings;
+  }
+
+  /**
+   * Check the requested stage settings against the saved ones without writing anything. Returns the stages to clear
+   * (the redo stages and their downstream that exist here); throws StageConflictError when a saved stage outside them
+   * was made with other settings.
+   */
+  check(requested: Partial<Record<StageName, StageSettings>>, redo: readonly StageName[] = []): StageName[] {
+    const cleared = new Set(withDownstream(redo));
+    const diffs: StageDifference[] = [];
+    for (const s of STAGES) {
+      const want = requested[s];
+      const have = this.records[s]?.settings;
+      if (!want || !have || cleared.has(s)) continue;
+      diffs.push(...settingsDifferences(s, have, want));
+    }
+    if (diffs.length) {
+      // The smallest --redo that applies every difference: each differing stage not downstream of another one.
+      const stages = STAGES.filter((s) => diffs.some((d) => d.stage === s));
+      const roots = stages.filter((s) => !withDownstream(stages.filter((o) => o !== s)).includes(s));
+      throw new StageConflictError(this.dir, diffs, [...new Set([...redo, ...roots])]);
+    }
+    return STAGES.filter((s) => cleared.has(s) && (this.records[s] || existsSync(join(this.dir, STAGE_DIRS[s]))));
+  }
+
+  /** Delete the saved results of these stages (after a passed check). */
+  clear(stages: readonly StageName[]): void {
+    for (const s of stages) {
+      rmSync(join(this.dir, STAGE_DIRS[s]), { recursive: true, force: true });
+      delete this.records[s];
+    }
+    if (stages.length) this.write();
+  }
+
+  /** Record that a stage is being computed with these settings (before its first file is written). */
+  begin(stage: StageName, settings: StageSettings): void {
+    const have = this.records[stage];
+    if (have && JSON.stringify(have.settings) === JSON.stringify(settings)) return;
+    if (have) {
+      const diffs = settingsDifferences(stage, have.settings, settings);
+      if (diffs.length) throw new StageConflictError(this.dir, diffs, [stage]);
+    }
+    this.records[stage] = { settings, saved: new Date().toISOString() };
+    this.write();
+  }
+
+  private write(): void {
+    ensureDir(this.dir);
+    atomicWriteJson(join(this.dir, BOOK), { format: 'syco-stages/1', stages: this.records });
+  }
+}
+
+/** A saved result file: `{format, key, settings, result}` (the one format every stage result and CLI command writes). */
+export interface SavedResult<J> {
+  format?: string;
+  key: string;
+  settings: unknown;
+  result: J;
+}
+
+/** Converts a result that is not plain JSON (typed arrays) to and from its saved form. */
+export interface ResultCodec<T, J> {
+  save(v: T): J;
+  load(j: J): T;
+}
+
+/** Read a saved result file when it was saved for these settings (else undefined). */
+export function loadResult<T, J = T>(file: string, settings: unknown, codec?: ResultCodec<T, J>): T | undefined {
+  if (!existsSync(file)) return undefined;
+  let doc: SavedResult<J>;
+  try {
+    doc = JSON.parse(readFileSync(file, 'utf8')) as SavedResult<J>;
+  } catch (err) {
+    throw new Error(`${file}: unreadable result (${(err as Error).message}); delete it to recompute`);
+  }
+  if (doc.key !== settingsKey(settings)) return undefined;
+  return codec ? codec.load(doc.result) : (doc.result as unknown as T);
+}
+
+/** Save a result atomically in the one result format. */
+export function saveResult<T, J = T>(file: string, settings: unknown, result: T, codec?: ResultCodec<T, J>, format?: string): void {
+  ensureDir(dirname(file));
+  const doc: SavedResult<J> = { ...(format ? { format } : {}), key: settingsKey(settings), settings, result: codec ? codec.save(result) : (result as unknown as J) };
+  atomicWriteJson(file, doc);
+}
+
+/** A result computed once: read from `file` when saved for the same settings, else computed and saved. */
+export async function savedResult<T, J = T>(file: string, settings: unknown, compute: () => Promise<T> | T, codec?: ResultCodec<T, J>): Promise<T> {
+  const hit = loadResult(file, settings, codec);
+  if (hit !== undefined) return hit;
+  const result = await compute();
+  saveResult(file, settings, result, codec);
+  return result;
+}
+
+/** Read a saved result file whatever its settings (for readers such as the figure builders); names the file on error. */
+export function readResult<T, J = T>(file: string, codec?: ResultCodec<T, J>): { settings: unknown; result: T } {
+  let doc: SavedResult<J>;
+  try {
+    doc = JSON.parse(readFileSync(file, 'utf8')) as SavedResult<J>;
+  } catch (err) {
+    throw new Error(`${file}: unreadable result (${(err as Error).message})`);
+  }
+  if (!doc || typeof doc !== 'object' || !('result' in doc)) throw new Error(`${file}: not a saved result (no "result" field)`);
+  return { settings: doc.settings, result: codec ? codec.load(doc.result) : (doc.result as unknown as T) };
+}
