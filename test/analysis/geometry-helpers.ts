@@ -1,11 +1,10 @@
-// Shared helpers of the geometry tests: toy data and a runner for scikit-learn references via Debian's python3.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+// Shared helpers of the geometry tests: toy data and scikit-learn references (committed fixtures).
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TestContext } from 'node:test';
 import type { Matrix } from '../../lib/util/matrix';
 import { Rng } from '../../lib/util/rng';
+import { pythonReference } from '../reference';
 
 /** Gaussian clusters: `c` centres spread `spread` apart (per coordinate), unit noise, rows assigned round-robin. */
 export function clusters(n: number, d: number, c: number, seed: number, spread = 4): { X: Matrix; label: Int32Array } {
@@ -33,25 +32,20 @@ export function swissRoll(n: number, seed: number): Matrix {
   return X;
 }
 
-const PY = '/usr/bin/python3';
-
 /** A fresh temporary folder for one test file. */
 export function tmpFolder(prefix: string): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
 /**
- * Run a Python snippet with Debian's numpy/scikit-learn (the independent reference). When python3 or sklearn is
- * missing the test fails under CI and is skipped elsewhere (returns false).
+ * A scikit-learn/numpy reference (committed fixture, see test/reference.ts): `body` runs with each of `arrays` bound
+ * to a float32 numpy matrix of its name and prints one JSON value.
  */
-export function runSklearn(t: TestContext, code: string): boolean {
-  const ok = existsSync(PY) && spawnSync(PY, ['-c', 'import sklearn'], { encoding: 'utf8' }).status === 0;
-  if (!ok) {
-    if (process.env.CI) throw new Error(`${PY} with scikit-learn is required under CI`);
-    t.skip(`${PY} with scikit-learn not available`);
-    return false;
-  }
-  const r = spawnSync(PY, ['-c', code], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1' } });
-  if (r.status !== 0) throw new Error(`python reference failed (${r.status}):\n${r.stderr}`);
-  return true;
+export function sklearnReference<T = any>(key: string, body: string, arrays: Record<string, Matrix>): T {
+  const names = Object.keys(arrays);
+  const code = ['import sys, json', 'import numpy as np', '_d = json.load(sys.stdin)',
+    ...names.map((n) => `${n} = np.array(_d['${n}']['data'], dtype=np.float32).reshape(_d['${n}']['rows'], _d['${n}']['cols'])`),
+    body.trim()].join('\n');
+  const input = Object.fromEntries(names.map((n) => [n, { rows: arrays[n].rows, cols: arrays[n].cols, data: Array.from(arrays[n].data) }]));
+  return pythonReference<T>(key, code, input);
 }

@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { lle, spectralEmbedding, barycenterWeights } from '../../lib/geometry/manifold';
 import { symEig, lobpcgSmallest } from '../../lib/geometry/eigen';
 import { choleskyInPlace, choleskySolveInPlace } from '../../lib/geometry/dense';
@@ -8,10 +7,9 @@ import { procrustesDisparity, distanceCorrelation, trustworthiness } from '../..
 import { umap } from '../../lib/geometry/umap';
 import { knn } from '../../lib/geometry/knn';
 import { embed } from '../../lib/geometry/project';
-import { readNpyMatrix, writeNpyMatrix } from '../../lib/util/npy';
 import type { Matrix } from '../../lib/util/matrix';
 import { Rng } from '../../lib/util/rng';
-import { clusters, runSklearn, swissRoll, tmpFolder } from './geometry-helpers';
+import { clusters, sklearnReference, swissRoll } from './geometry-helpers';
 
 function randomSym(n: number, seed: number): Float64Array {
   const rng = new Rng(seed);
@@ -121,10 +119,8 @@ test('LLE barycentric weights: a point at the centre of a symmetric neighbourhoo
   assert.ok(Math.abs(w[0] - 0.75) < 1e-6 && Math.abs(w[1] - 0.25) < 1e-6, `${w[0]}, ${w[1]}`);
 });
 
-test('LLE and spectral embedding match scikit-learn on a swiss roll; iterative solvers match dense', (t) => {
+test('LLE and spectral embedding match scikit-learn on a swiss roll; iterative solvers match dense', () => {
   const X = swissRoll(400, 7);
-  const dir = tmpFolder('syco-manifold-');
-  writeNpyMatrix(join(dir, 'X.npy'), X);
   const lleDense = lle(X, { neighbors: 10, eigenSolver: 'dense' });
   const lleSi = lle(X, { neighbors: 10, eigenSolver: 'shift-invert' });
   assert.equal(lleSi.solver, 'shift-invert');
@@ -134,18 +130,15 @@ test('LLE and spectral embedding match scikit-learn on a swiss roll; iterative s
     const se = spectralEmbedding(X, { eigenSolver: solver });
     assert.ok(maxAbsUpToSign(seDense.embedding, se.embedding) < 1e-6, `spectral ${solver} vs dense`);
   }
-  const code = `
-import numpy as np
+  const sk = sklearnReference<{ lle: number[]; se: number[] }>('geometry/lle-spectral-sklearn', `
 from sklearn.manifold import LocallyLinearEmbedding, SpectralEmbedding
-X = np.load('${dir}/X.npy')
 L = LocallyLinearEmbedding(n_neighbors=10, n_components=2, eigen_solver='dense').fit_transform(X)
 S = SpectralEmbedding(n_components=2, random_state=0).fit_transform(X)
-np.save('${dir}/lle.npy', np.ascontiguousarray(L, dtype=np.float32))
-np.save('${dir}/se.npy', np.ascontiguousarray(S, dtype=np.float32))
-`;
-  if (!runSklearn(t, code)) return;
-  const skL = readNpyMatrix(join(dir, 'lle.npy'));
-  const skS = readNpyMatrix(join(dir, 'se.npy'));
+f32 = lambda a: np.ascontiguousarray(a, dtype=np.float32).astype(np.float64).ravel().tolist()
+print(json.dumps({'lle': f32(L), 'se': f32(S)}))
+`, { X });
+  const skL: Matrix = { rows: X.rows, cols: 2, data: Float32Array.from(sk.lle) };
+  const skS: Matrix = { rows: X.rows, cols: 2, data: Float32Array.from(sk.se) };
   const dl = maxAbsUpToSign(lleDense.embedding, skL);
   assert.ok(dl < 1e-5, `LLE max |ours − sklearn| = ${dl}`);
   assert.ok(procrustesDisparity(lleSi.embedding, skL) < 1e-8);

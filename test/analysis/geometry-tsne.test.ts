@@ -1,14 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { tsne, conditionalP, jointPSparse, jointPDense, klGradExact, BhGradient } from '../../lib/geometry/tsne';
 import { knn, pairwiseSqDist } from '../../lib/geometry/knn';
 import { trustworthiness, klDivergence } from '../../lib/geometry/quality';
 import { BhTree } from '../../lib/geometry/bhtree';
-import { readNpy, writeNpyMatrix } from '../../lib/util/npy';
 import type { Matrix } from '../../lib/util/matrix';
 import { Rng } from '../../lib/util/rng';
-import { clusters, runSklearn, tmpFolder } from './geometry-helpers';
+import { clusters, sklearnReference } from './geometry-helpers';
 
 /** Second, independent trustworthiness: full argsort of original distances per point (sklearn's formula). */
 function trustworthinessBySort(X: Matrix, Y: Matrix, k: number): number {
@@ -188,7 +186,7 @@ test('quadtree: every point is in exactly one leaf and the root summarises all p
   assert.ok(seen.every((s) => s === 1));
 });
 
-test('trustworthiness equals a second (sort-based) implementation and sklearn', (t) => {
+test('trustworthiness equals a second (sort-based) implementation and sklearn', () => {
   const X = randomMatrix(80, 6, 11);
   const rng = new Rng(12);
   const Y: Matrix = { rows: 80, cols: 2, data: new Float32Array(160) };
@@ -199,21 +197,14 @@ test('trustworthiness equals a second (sort-based) implementation and sklearn', 
   const a = trustworthiness(X, Y, 5), b = trustworthinessBySort(X, Y, 5);
   assert.ok(Math.abs(a - b) < 1e-12, `${a} vs ${b}`);
   assert.ok(a > 0.5 && a < 1);
-  const dir = tmpFolder('syco-tw-');
-  writeNpyMatrix(join(dir, 'X.npy'), X);
-  writeNpyMatrix(join(dir, 'Y.npy'), Y);
-  const code = `
-import numpy as np
+  const tw = sklearnReference<number>('geometry/trustworthiness-sklearn', `
 from sklearn.manifold import trustworthiness
-X = np.load('${dir}/X.npy').astype(np.float64); Y = np.load('${dir}/Y.npy').astype(np.float64)
-np.save('${dir}/tw.npy', np.array([[trustworthiness(X, Y, n_neighbors=5)]], dtype=np.float64))
-`;
-  if (!runSklearn(t, code)) return;
-  const sk = readNpy(join(dir, 'tw.npy'));
-  assert.ok(Math.abs(Number(sk.data[0]) - a) < 1e-9, `sklearn ${sk.data[0]} vs ours ${a}`);
+print(json.dumps(float(trustworthiness(X.astype(np.float64), Y.astype(np.float64), n_neighbors=5))))
+`, { X, Y });
+  assert.ok(Math.abs(tw - a) < 1e-9, `sklearn ${tw} vs ours ${a}`);
 });
 
-test('t-SNE on a clustered toy set: Barnes–Hut ≈ exact ≈ sklearn in KL and trustworthiness; deterministic', (t) => {
+test('t-SNE on a clustered toy set: Barnes–Hut ≈ exact ≈ sklearn in KL and trustworthiness; deterministic', () => {
   const { X } = clusters(300, 20, 5, 3);
   const exact = tsne(X, { method: 'exact', iterations: 1000, seed: 0 });
   const bh = tsne(X, { method: 'barnes-hut', iterations: 1000, seed: 0, threads: 1 });
@@ -233,18 +224,12 @@ test('t-SNE on a clustered toy set: Barnes–Hut ≈ exact ≈ sklearn in KL and
   const again = tsne(X, { method: 'barnes-hut', iterations: 1000, seed: 0, threads: 1 });
   assert.deepEqual(again.embedding.data, bh.embedding.data);
   // sklearn exact t-SNE on the same data as the independent reference
-  const dir = tmpFolder('syco-tsne-');
-  writeNpyMatrix(join(dir, 'X.npy'), X);
-  const code = `
-import numpy as np
+  const ref = sklearnReference<number[]>('geometry/tsne-exact-sklearn', `
 from sklearn.manifold import TSNE, trustworthiness
-X = np.load('${dir}/X.npy')
 t = TSNE(2, perplexity=30, n_iter=1000, init='pca', method='exact', learning_rate='auto', random_state=0)
 Y = t.fit_transform(X)
-np.save('${dir}/ref.npy', np.array([[t.kl_divergence_, trustworthiness(X, Y, n_neighbors=10)]], dtype=np.float64))
-`;
-  if (!runSklearn(t, code)) return;
-  const ref = readNpy(join(dir, 'ref.npy')).data as Float64Array;
+print(json.dumps([float(t.kl_divergence_), float(trustworthiness(X, Y, n_neighbors=10))]))
+`, { X });
   assert.ok(Math.abs(exact.kl - ref[0]) < 0.05 * ref[0], `KL ours ${exact.kl} vs sklearn ${ref[0]}`);
   assert.ok(Math.abs(twE - ref[1]) < 0.01, `trustworthiness ours ${twE} vs sklearn ${ref[1]}`);
 });

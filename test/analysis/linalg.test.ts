@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { colSums, gemm, gemm64, naiveGemmInto, rowSumSquares, subtractRow, sumSquares, transpose } from '../../lib/linalg/gemm';
 import { eighSym, eighTridiagonal, lanczosTop, orthonormalizeColumns, orthonormalizeSpan, pinvApplyLanczos, pinvSym } from '../../lib/linalg/eigen';
 import { encodeOnnxModel, SyncSession } from '../../lib/linalg/onnx';
 import { Rng } from '../../lib/util/rng';
 import type { Matrix } from '../../lib/util/matrix';
+import { pythonReference } from '../reference';
 
 function randMatrix(rows: number, cols: number, seed: number): Matrix {
   const r = new Rng(seed);
@@ -222,10 +222,9 @@ test('pinvSym matches numpy.linalg.pinv(hermitian=True) and the Moore–Penrose 
   const n = 30;
   const A = psd(n, 18, 6);
   const P = pinvSym(A, n);
-  const py = execFileSync('/usr/bin/python3', ['-c', 'import sys,json,numpy as np; a=np.array(json.load(sys.stdin)).reshape(30,30); print(json.dumps(np.linalg.pinv(a, hermitian=True).ravel().tolist()))'], {
-    input: JSON.stringify(Array.from(A)),
-  }).toString();
-  const ref = JSON.parse(py) as number[];
+  const ref = pythonReference<number[]>('linalg/pinv-hermitian-30',
+    'import sys,json,numpy as np; a=np.array(json.load(sys.stdin)).reshape(30,30); print(json.dumps(np.linalg.pinv(a, hermitian=True).ravel().tolist()))',
+    Array.from(A));
   let scale = 0;
   for (const v of ref) scale = Math.max(scale, Math.abs(v));
   assert.ok(maxAbs(P, ref) < 1e-9 * scale, `pinv vs numpy: ${maxAbs(P, ref)} (scale ${scale})`);

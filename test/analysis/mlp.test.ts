@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,13 +7,14 @@ import { differenceStats, mlpAverageActivation, mlpDifference, studentTQuantile,
 import { ActivationStore, activationFileName } from '../../lib/activations/store';
 import { writeNpy } from '../../lib/util/npy';
 import { Rng } from '../../lib/util/rng';
+import { pythonReference } from '../reference';
 
 test('Student-t quantiles and CDF match scipy.stats.t', () => {
   const cases: [number, number][] = [[0.975, 1], [0.975, 2], [0.975, 9], [0.995, 29], [0.9, 4.5], [0.025, 12], [0.975, 2999]];
-  const ref = JSON.parse(execFileSync('/usr/bin/python3', ['-c', `import json, sys
+  const ref = pythonReference<[number, number][]>('mlp/student-t-scipy', `import json, sys
 from scipy.stats import t
 c = json.load(sys.stdin)
-print(json.dumps([[t.ppf(p, df), t.cdf(1.3, df)] for p, df in c]))`], { input: JSON.stringify(cases) }).toString()) as [number, number][];
+print(json.dumps([[t.ppf(p, df), t.cdf(1.3, df)] for p, df in c]))`, cases);
   cases.forEach(([p, df], k) => {
     assert.ok(Math.abs(studentTQuantile(p, df) - ref[k][0]) < 1e-8 * Math.max(1, Math.abs(ref[k][0])), `ppf(${p}, ${df}) = ${studentTQuantile(p, df)} vs ${ref[k][0]}`);
     assert.ok(Math.abs(studentTCdf(1.3, df) - ref[k][1]) < 1e-10);

@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { trainProbe } from '../../lib/probes/train';
 import { accuracy, confusion } from '../../lib/probes/common';
 import { linearInit } from '../../lib/probes/logistic';
@@ -9,8 +8,7 @@ import { pairRows } from '../../lib/probes/ccs';
 import { PROBE_KINDS } from '../../lib/probes/types';
 import { Rng } from '../../lib/util/rng';
 import { cosine, type Matrix } from '../../lib/util/matrix';
-
-const PY = '/usr/bin/python3';
+import { pythonReference } from '../reference';
 
 /** n/2 pos rows then n/2 neg rows: noise N(0, σ²) plus ±shift·u plus a common offset; u is a fixed unit vector. */
 function planted(n: number, d: number, shift: number, seed: number, sigma = 1): { X: Matrix; y: Uint8Array; u: Float64Array } {
@@ -27,10 +25,6 @@ function planted(n: number, d: number, shift: number, seed: number, sigma = 1): 
     for (let j = 0; j < d; j++) X[i * d + j] = sigma * r.normal() + s * shift * u[j] + 0.3 * Math.cos(j);
   }
   return { X: { rows: n, cols: d, data: X }, y, u };
-}
-
-function py(code: string, input: unknown): any {
-  return JSON.parse(execFileSync(PY, ['-c', code], { input: JSON.stringify(input), maxBuffer: 1 << 26 }).toString());
 }
 
 test('every supervised probe reaches accuracy 1 on separable data', () => {
@@ -63,7 +57,8 @@ test('lr-recipe matches a torch AdamW run with the same init (weights within 1e-
   const { X, y } = planted(120, 16, 0.7, 3);
   const w0 = linearInit(16, 7);
   const p = trainProbe('lr-recipe', X, y, { init: w0, epochs: 1000 });
-  const ref = py(
+  const ref = pythonReference(
+    'probes/lr-recipe-torch-adamw',
     `import sys, json, numpy as np, torch
 torch.set_num_threads(1)
 d = json.load(sys.stdin)
@@ -87,7 +82,8 @@ print(json.dumps({'w': m[0].weight.detach().numpy().ravel().tolist(), 'loss': fl
 test('lr matches scikit-learn LogisticRegression (C=1, lbfgs) coefficients and intercept', () => {
   const { X, y } = planted(300, 10, 0.6, 4);
   const p = trainProbe('lr', X, y);
-  const ref = py(
+  const ref = pythonReference(
+    'probes/lr-sklearn',
     `import sys, json, numpy as np
 from sklearn.linear_model import LogisticRegression
 d = json.load(sys.stdin)
@@ -114,7 +110,8 @@ test('mass-mean: direction = mean difference and threshold at the midpoint', () 
 test('mass-mean-iid: dense covariance, dense Gram, Lanczos and numpy pinv formula agree', () => {
   for (const [n, d] of [[400, 30], [24, 40]] as const) {
     const { X, y } = planted(n, d, 0.5, 5);
-    const ref = py(
+    const ref = pythonReference(
+      `probes/mm-iid-numpy-${n}x${d}`,
       `import sys, json, numpy as np
 d = json.load(sys.stdin)
 X = np.array(d['X'], dtype=np.float64).reshape(d['n'], d['d']); y = np.array(d['y'])

@@ -1,10 +1,11 @@
 // Integration tests on the real datasets in ../shared (read in place, never copied).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
-import { sharedAsset } from '../helpers';
+import { readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { SHARED, sharedAsset } from '../helpers';
+import { pythonReference } from '../reference';
 import {
   buildPairsWithStats,
   loadAnthropicSycophancy,
@@ -26,7 +27,7 @@ const POLITICAL = 'datasets/anthropic-sycophancy/sycophancy_on_political_typolog
 /** An independent Python build of both pair formats (string splitting as in the study's notebook, not our line parser). */
 const PY_PAIRS = String.raw`
 import json, sys, hashlib
-rows = [json.loads(l) for l in open(sys.argv[1], encoding='utf-8') if l.strip()]
+rows = [json.loads(l) for l in open(shared_file(), encoding='utf-8') if l.strip()]
 def response(q, ans):
     for part in q.split('\n'):
         if part.startswith(ans):
@@ -55,16 +56,25 @@ print(json.dumps({'rows': len(rows), 'ab': h(ab), 'sentence': h(sent), 'n_senten
 
 const PY_TQA = String.raw`
 import csv, sys, json, hashlib
-rows = list(csv.DictReader(open(sys.argv[1], encoding='utf-8-sig', newline='')))
+rows = list(csv.DictReader(open(shared_file(), encoding='utf-8-sig', newline='')))
 split = lambda c: [a.strip() for a in c.split(';') if a.strip()]
 out = [[r['Question'], r['Best Answer'], split(r['Correct Answers']), split(r['Incorrect Answers']), r['Category']] for r in rows]
 print(json.dumps({'n': len(rows), 'categories': len(set(r['Category'] for r in rows)), 'sha': hashlib.sha256(json.dumps(out, separators=(',', ':'), ensure_ascii=False).encode('utf-8')).hexdigest()}))
 `;
 
-function python(script: string, arg: string): Record<string, unknown> {
-  const res = spawnSync('/usr/bin/python3', ['-c', script, arg], { encoding: 'utf8' });
-  assert.equal(res.status, 0, `python failed: ${res.stderr}`);
-  return JSON.parse(res.stdout);
+/** The snippet's answer for one shared file (a committed fixture bound to the file's SHA-256; see test/reference.ts). */
+function python(key: string, script: string, path: string): Record<string, unknown> {
+  const file = relative(SHARED, path);
+  const sha256 = createHash('sha256').update(readFileSync(path)).digest('hex');
+  const prelude = String.raw`
+import hashlib, json, os, sys
+_d = json.load(sys.stdin)
+def shared_file():
+    p = os.path.join(os.environ.get('SYCO_SHARED') or os.path.join(os.getcwd(), '..', 'shared'), _d['file'])
+    assert hashlib.sha256(open(p, 'rb').read()).hexdigest() == _d['sha256'], p + ' is not the file the test read'
+    return p
+`;
+  return pythonReference(`datasets/${key}`, prelude + script, { file, sha256 });
 }
 
 const sha = (x: unknown) => createHash('sha256').update(JSON.stringify(x)).digest('hex');
@@ -96,7 +106,7 @@ test('political typology: 10,200 rows, counts per affiliation and letter, both f
   assert.deepEqual(sentAff, { liberal: 5100, conservative: 5100 });
   assert.equal(new Set(sentence.pairs.map((p) => p.id)).size, 10200);
 
-  const ref = python(PY_PAIRS, file);
+  const ref = python('political-pairs', PY_PAIRS, file);
   assert.deepEqual(ref.aff, { liberal: 5100, conservative: 5100 });
   assert.equal(ref.rows, 10200);
   assert.equal(ref.n_sentence, 10200);
@@ -157,7 +167,7 @@ test('TruthfulQA: 790 rows (37 categories) and the BOM-prefixed v1 with 817 rows
     assert.equal(items[0].type, 'Adversarial');
     assert.equal(items[0].question, 'What happens to you if you eat watermelon seeds?');
     assert.equal('best_incorrect_answer' in items[0], hasBestIncorrect);
-    const ref = python(PY_TQA, path);
+    const ref = python(`truthfulqa-${n}`, PY_TQA, path);
     assert.equal(ref.n, n);
     assert.equal(ref.categories, cats);
     const mine = items.map((i) => [i.question, i.best_answer, i.correct_answers, i.incorrect_answers, i.category]);

@@ -1,28 +1,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { incompleteBeta, lnGamma, meanCI, studentTCdf, studentTQuantile } from '../../lib/judge/stats';
+import { pythonReference } from '../reference';
 
-// Independent reference: scipy.stats (Debian python3-scipy, pulled in by scikit-learn), run live.
-function scipy(t: import('node:test').TestContext, code: string): any {
-  try {
-    return JSON.parse(execFileSync('/usr/bin/python3', ['-c', code], { encoding: 'utf8' }));
-  } catch (err) {
-    if (process.env.CI) throw err;
-    t.skip('scipy not available');
-    return null;
-  }
+// Independent reference: scipy.stats (Debian python3-scipy), recorded as fixtures by `npm run fixtures`.
+function scipy(key: string, code: string): any {
+  return pythonReference(`judge/${key}`, code);
 }
 
 const DFS = [1, 2, 3, 4, 5, 7, 10, 29, 30, 100, 1000];
 const PS = [0.6, 0.8, 0.975, 0.995, 0.025];
 
-test('Student t quantiles equal scipy.stats.t.ppf, and scipy.stats.t.cdf maps them back to p', (t) => {
+test('Student t quantiles equal scipy.stats.t.ppf, and scipy.stats.t.cdf maps them back to p', () => {
   const ours = DFS.map((df) => PS.map((p) => studentTQuantile(p, df)));
-  const ref = scipy(t, `import json; from scipy import stats; q = ${JSON.stringify(ours)}
+  const ref = scipy('student-t-ppf-cdf', `import json; from scipy import stats; q = ${JSON.stringify(ours)}
 print(json.dumps({'ppf': [[float(stats.t.ppf(p, df)) for p in ${JSON.stringify(PS)}] for df in ${JSON.stringify(DFS)}],
   'cdf': [[float(stats.t.cdf(q[i][j], df)) for j in range(${PS.length})] for i, df in enumerate(${JSON.stringify(DFS)})]}))`);
-  if (!ref) return;
   DFS.forEach((df, i) => PS.forEach((p, j) => {
     // scipy's ppf itself is accurate to ~1e-9 (e.g. df=6, 0.975: 2.4469118487916806 vs the tabulated 2.4469118511449692).
     assert.ok(Math.abs(ours[i][j] - ref.ppf[i][j]) <= 1e-8 * Math.abs(ref.ppf[i][j]), `df=${df} p=${p}: ${ours[i][j]} vs ${ref.ppf[i][j]}`);
@@ -32,22 +25,20 @@ print(json.dumps({'ppf': [[float(stats.t.ppf(p, df)) for p in ${JSON.stringify(P
   assert.ok(Math.abs(studentTQuantile(0.975, 6) - 2.446911851) < 1e-9);
 });
 
-test('Student t CDF, incomplete beta and lnGamma equal scipy', (t) => {
-  const ref = scipy(t, `import json, math; from scipy import stats, special; print(json.dumps({
+test('Student t CDF, incomplete beta and lnGamma equal scipy', () => {
+  const ref = scipy('student-t-beta-lgamma', `import json, math; from scipy import stats, special; print(json.dumps({
     'cdf': [float(stats.t.cdf(x, df)) for x, df in [(0.3, 1), (-2.0, 3), (1.7, 12), (4.0, 50)]],
     'beta': [float(special.betainc(a, b, x)) for a, b, x in [(0.5, 0.5, 0.3), (2.5, 0.5, 0.9), (15.0, 0.5, 0.2)]],
     'lg': [math.lgamma(x) for x in [0.5, 1.0, 3.7, 10.25, 171.3]]}))`);
-  if (!ref) return;
   [[0.3, 1], [-2.0, 3], [1.7, 12], [4.0, 50]].forEach(([x, df], i) => assert.ok(Math.abs(studentTCdf(x, df) - ref.cdf[i]) < 1e-12, `cdf ${x} ${df}`));
   [[0.5, 0.5, 0.3], [2.5, 0.5, 0.9], [15, 0.5, 0.2]].forEach(([a, b, x], i) => assert.ok(Math.abs(incompleteBeta(x, a, b) - ref.beta[i]) < 1e-12, `beta ${a} ${b} ${x}`));
   [0.5, 1.0, 3.7, 10.25, 171.3].forEach((x, i) => assert.ok(Math.abs(lnGamma(x) - ref.lg[i]) <= 1e-12 * Math.max(1, Math.abs(ref.lg[i])), `lgamma ${x}`));
 });
 
-test('meanCI equals scipy.stats.t.interval and hand values', (t) => {
+test('meanCI equals scipy.stats.t.interval and hand values', () => {
   const xs = [0, 1, 2, 3, 4, 5, 3];
-  const ref = scipy(t, `import json, numpy as np; from scipy import stats; x = np.array(${JSON.stringify(xs)}, float);
+  const ref = scipy('mean-ci', `import json, numpy as np; from scipy import stats; x = np.array(${JSON.stringify(xs)}, float);
 lo, hi = stats.t.interval(0.95, len(x) - 1, loc=x.mean(), scale=stats.sem(x)); print(json.dumps([x.mean(), x.std(ddof=1), lo, hi]))`);
-  if (!ref) return;
   const ci = meanCI(xs);
   assert.equal(ci.n, 7);
   assert.equal(ci.mean, 18 / 7);
