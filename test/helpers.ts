@@ -1,6 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { TestContext } from 'node:test';
+import { chromiumInstallHint, findChromium } from '../lib/plots/export';
 
 /** Absolute path of the read-only shared assets folder (../shared beside the checkout, or $SYCO_SHARED). */
 export const SHARED = resolve(process.env.SYCO_SHARED ?? join(process.cwd(), '..', 'shared'));
@@ -22,4 +24,37 @@ export function requireShared(rel: string): string {
   const p = join(SHARED, rel);
   if (!existsSync(p)) throw new Error(`shared asset missing: ${p}`);
   return p;
+}
+
+/**
+ * Gate a test on a system program: true when it is present. When it is missing: under CI the test fails (throws);
+ * elsewhere it is skipped with one line naming the program and how to install it, and false is returned.
+ */
+export function needProgram(t: TestContext, present: boolean, what: string, install: string): boolean {
+  if (present) return true;
+  if (process.env.CI) throw new Error(`${what} is required under CI: ${install}`);
+  t.skip(`${what} not found: ${install}`);
+  return false;
+}
+
+/** Chromium for figure/report rendering tests (see lib/plots/export findChromium). */
+export function needChromium(t: TestContext): boolean {
+  return needProgram(t, findChromium() !== null, 'Chromium', chromiumInstallHint());
+}
+
+/** The Python that runs Jupyter (scripts/run-notebooks.py): $SYCO_JUPYTER_PYTHON, else /usr/bin/python3. */
+export const JUPYTER_PYTHON = process.env.SYCO_JUPYTER_PYTHON ?? '/usr/bin/python3';
+
+let jupyterFound: boolean | undefined;
+/** Whether JUPYTER_PYTHON can run notebooks headless (nbclient, nbformat, ipykernel, jupyter_client importable). */
+export function jupyterAvailable(): boolean {
+  jupyterFound ??= existsSync(JUPYTER_PYTHON) &&
+    spawnSync(JUPYTER_PYTHON, ['-c', 'import nbclient, nbformat, ipykernel, jupyter_client'], { stdio: 'ignore' }).status === 0;
+  return jupyterFound;
+}
+
+/** Jupyter for the nbconvert/nbclient notebook tests. */
+export function needJupyter(t: TestContext): boolean {
+  return needProgram(t, jupyterAvailable(), 'Jupyter (nbclient + ipykernel)',
+    `apt-get install jupyter-nbconvert python3-nbclient python3-ipykernel (or pip install nbclient ipykernel), or set SYCO_JUPYTER_PYTHON to a Python that has them`);
 }

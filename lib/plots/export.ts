@@ -1,5 +1,5 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { atomicWriteFile, ensureDir, projectRoot } from '../util/fs';
@@ -26,21 +26,44 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
-/** Path of the Chromium binary ($SYCO_CHROMIUM, else /usr/bin/chromium); throws a clear error when it is missing. */
+/** Debian/Ubuntu (and Google Chrome) install paths of Chromium, tried in order after $SYCO_CHROMIUM. */
+export const SYSTEM_CHROMIUM_PATHS = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome', '/usr/bin/google-chrome-stable'];
+
+/** Playwright's browser cache ($PLAYWRIGHT_BROWSERS_PATH, else ~/.cache/ms-playwright): its Chromium binaries, newest first. */
+export function playwrightChromiums(): string[] {
+  const root = process.env.PLAYWRIGHT_BROWSERS_PATH || join(homedir(), '.cache', 'ms-playwright');
+  if (!existsSync(root)) return [];
+  const dirs = readdirSync(root).filter((d) => /^chromium-\d+$/.test(d)).sort((a, b) => Number(b.slice(9)) - Number(a.slice(9)));
+  return dirs.flatMap((d) => ['chrome-linux64', 'chrome-linux'].map((sub) => join(root, d, sub, 'chrome'))).filter((p) => existsSync(p));
+}
+
+/** The Chromium used for PNG/SVG export: $SYCO_CHROMIUM when set (only it), else the first of SYSTEM_CHROMIUM_PATHS, else Playwright's cache; null when none exists. */
+export function findChromium(): string | null {
+  const explicit = process.env.SYCO_CHROMIUM;
+  if (explicit) return existsSync(explicit) ? explicit : null;
+  return SYSTEM_CHROMIUM_PATHS.find((p) => existsSync(p)) ?? playwrightChromiums()[0] ?? null;
+}
+
+/** How to get a Chromium, naming every place it is looked for (one line). */
+export function chromiumInstallHint(): string {
+  const cache = process.env.PLAYWRIGHT_BROWSERS_PATH || join(homedir(), '.cache', 'ms-playwright');
+  return `looked in $SYCO_CHROMIUM, ${SYSTEM_CHROMIUM_PATHS.join(', ')} and Playwright's cache ${cache}/chromium-*/: ` +
+    'install Debian\'s chromium (apt-get install chromium), or run `npx playwright install chromium`, or set SYCO_CHROMIUM to a Chromium binary';
+}
+
+/** Path of the Chromium binary (see findChromium); throws one clear error naming every place looked in when there is none. */
 export function chromiumPath(): string {
-  const p = process.env.SYCO_CHROMIUM || '/usr/bin/chromium';
-  if (!existsSync(p)) {
-    throw new Error(
-      `Chromium not found at ${p}: PNG/SVG export renders figures in headless Chromium. ` +
-        `Install Debian's chromium (apt-get install chromium) or set SYCO_CHROMIUM to a Chromium binary; HTML export works without it.`,
-    );
+  const p = findChromium();
+  if (!p) {
+    const where = process.env.SYCO_CHROMIUM ? ` at ${process.env.SYCO_CHROMIUM} (SYCO_CHROMIUM)` : '';
+    throw new Error(`Chromium not found${where}: PNG/SVG export renders figures in headless Chromium; ${chromiumInstallHint()}. HTML export works without it.`);
   }
   return p;
 }
 
-/** Whether the Chromium binary used for PNG/SVG export ($SYCO_CHROMIUM, else /usr/bin/chromium) is installed. */
+/** Whether a Chromium for PNG/SVG export is installed (see findChromium). */
 export function chromiumAvailable(): boolean {
-  return existsSync(process.env.SYCO_CHROMIUM || '/usr/bin/chromium');
+  return findChromium() !== null;
 }
 
 /** Size of a rendered image. */

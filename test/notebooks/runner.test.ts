@@ -7,17 +7,17 @@ import { pathToFileURL } from 'node:url';
 import { after, before, test } from 'node:test';
 import { plotlySource } from '../../lib/plots/html';
 import { type MiniDocument, launchTestBrowser } from '../plots/browser';
+import { JUPYTER_PYTHON, needChromium, needJupyter } from '../helpers';
 
 /** The page's document inside page.evaluate callbacks (no DOM types in this project). */
 declare const document: MiniDocument;
 
-const PYTHON = '/usr/bin/python3';
 const RUNNER = 'scripts/run-notebooks.py';
 const FIX = 'test/fixtures/notebooks';
 
 function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const p = spawn(PYTHON, [RUNNER, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(JUPYTER_PYTHON, [RUNNER, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (d) => (stdout += d));
@@ -41,7 +41,8 @@ before(() => {
 });
 after(() => rmSync(out, { recursive: true, force: true }));
 
-test('runner executes a good notebook on the repo kernel; figures display inline, each loading the shared plotly.js copy', async () => {
+test('runner executes a good notebook on the repo kernel; figures display inline, each loading the shared plotly.js copy', async (t) => {
+  if (!needJupyter(t)) return;
   const r = await run([join(FIX, 'good.ipynb'), '--output-dir', out, '--timeout', '120']);
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /1 of 1 notebooks passed/);
@@ -58,6 +59,7 @@ test('runner executes a good notebook on the repo kernel; figures display inline
   }
 
   // The two outputs, placed on one page as Jupyter does, draw both figures.
+  if (!needChromium(t)) return;
   const page = join(out, 'outputs.html');
   writeFileSync(page, `<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>${htmls.join('\n')}</body></html>`);
   const browser = await launchTestBrowser();
@@ -71,7 +73,8 @@ test('runner executes a good notebook on the repo kernel; figures display inline
   }
 });
 
-test('runner fails with exit 1 and prints the failing cell on a throw and on a rejected await', async () => {
+test('runner fails with exit 1 and prints the failing cell on a throw and on a rejected await', async (t) => {
+  if (!needJupyter(t)) return;
   const r = await run([join(FIX, 'throws.ipynb'), join(FIX, 'rejects.ipynb'), '--timeout', '120']);
   assert.equal(r.code, 1, r.stdout + r.stderr);
   assert.match(r.stdout, /0 of 2 notebooks passed/);
@@ -84,7 +87,8 @@ test('runner fails with exit 1 and prints the failing cell on a throw and on a r
   assert.equal((r.stdout + r.stderr).includes('must not run\n'), false);
 });
 
-test('runner refuses to write executed copies into notebooks/ and reports missing files', async () => {
+test('runner refuses to write executed copies into notebooks/ and reports missing files', async (t) => {
+  if (!needJupyter(t)) return;
   const r = await run([join(FIX, 'good.ipynb'), '--output-dir', 'notebooks/out']);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /would overwrite source notebooks/);

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import { confusionMatrix, plotlySource, probeAccuracyByLayer } from '../../lib/plots/index';
 import { buildReport, formatReportCell, markdownToHtml, tableHtml, writeReport } from '../../lib/report/index';
 import { type MiniDocument, launchTestBrowser } from './browser';
+import { needChromium } from '../helpers';
 
 /** The page's document inside page.evaluate callbacks (no DOM types in this project). */
 declare const document: MiniDocument;
@@ -56,9 +57,9 @@ test('tableHtml and formatReportCell: numbers to 4 significant digits, right-ali
   assert.throws(() => tableHtml({ columns: ['a', 'b'], rows: [[1]] }), /row 0 has 1 cells, expected 2 \(a, b\)/);
 });
 
-test('buildReport: one plotly copy, every figure and table, renders in Chromium offline', async () => {
+test('buildReport: one plotly copy, every figure and table, renders in Chromium offline', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'syco-report-'));
-  const browser = await launchTestBrowser();
+  let browser: Awaited<ReturnType<typeof launchTestBrowser>> | undefined;
   try {
     const path = writeReport(join(dir, 'report.html'), {
       title: 'Sycophancy study — stories260K',
@@ -85,6 +86,8 @@ test('buildReport: one plotly copy, every figure and table, renders in Chromium 
     assert.match(html, /<figcaption>Figure 2\. Layer 1, logistic probe\.<\/figcaption>/);
     assert.match(html, /Generated 2026-01-01T00:00:00Z/);
 
+    if (!needChromium(t)) return; // the HTML checks above ran; rendering needs Chromium
+    browser = await launchTestBrowser();
     const { page, remoteRequests } = browser;
     await page.goto(pathToFileURL(path).href);
     await page.waitForFunction(() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= 2, undefined, { timeout: 20_000 });
@@ -104,7 +107,7 @@ test('buildReport: one plotly copy, every figure and table, renders in Chromium 
     assert.equal(info.intro, '5');
     assert.deepEqual(remoteRequests, []);
   } finally {
-    await browser.close();
+    await browser?.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });
