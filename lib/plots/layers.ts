@@ -19,6 +19,8 @@ export interface MlpLayerStat {
 export interface MlpSeries {
   name: string;
   stats: MlpLayerStat[];
+  /** Bar colour (default from the palette; use POSITIVE_COLOR / NEGATIVE_COLOR for the two classes). */
+  color?: string;
 }
 
 /** Options of the MLP-activation bar chart. */
@@ -49,7 +51,7 @@ export function mlpActivationBars(input: MlpLayerStat[] | MlpSeries[], opts: Mlp
         throw new Error(`mlpActivationBars: series "${s.name}", layer ${r.layer}: interval [${r.ciLow}, ${r.ciHigh}] does not contain the mean ${r.mean}`);
       }
     }
-    const color = series.length === 1 ? '#4c72b0' : PALETTE[k % PALETTE.length];
+    const color = s.color ?? (series.length === 1 ? '#4c72b0' : PALETTE[k % PALETTE.length]);
     const t: Trace = {
       type: 'bar',
       name: s.name,

@@ -93,10 +93,12 @@ function classTraces(p: LayerPoints, cols: number[][], names: ClassNames, type: 
       name,
       x: xy[0],
       y: xy[1],
-      marker: { color, size, opacity: 0.7, line: { width: 0 } },
+      // Translucent markers with a thin white rim: where the classes overlap, both stay visible.
+      marker: { color, size, opacity: 0.55, line: { width: 0.5, color: 'white' } },
     };
     if (p.text) t.text = text;
-    t.hovertemplate = `${name}<br>x %{x:.3g}, y %{y:.3g}${p.text ? '<br>%{text}' : ''}<extra>layer ${p.layer}</extra>`;
+    t.hovertemplate = `<b>${name}</b> · layer ${p.layer}${p.text ? '<br>%{text}' : ''}<br>x %{x:.3g}, y %{y:.3g}<extra></extra>`;
+    t.hoverlabel = { align: 'left' };
     return t;
   };
   return [mk(pos, posText, names.positive, POSITIVE_COLOR), mk(neg, negText, names.negative, NEGATIVE_COLOR)];

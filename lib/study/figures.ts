@@ -2,12 +2,13 @@
 import type { LayerProjection } from '../geometry/project';
 import type { MlpLayerActivation, MlpLayerDifference } from '../mlp/index';
 import {
-  confusionMatrix, cosineHeatmap, judgeScores, layerScatter, methodLabel, mlpActivationBars, probeAccuracyByLayer, scatter3d, steeringHeatmap,
+  NEGATIVE_COLOR, POSITIVE_COLOR, confusionMatrix, cosineHeatmap, judgeScores, layerScatter, methodLabel, mlpActivationBars, probeAccuracyByLayer, scatter3d, steeringHeatmap,
 } from '../plots/index';
 import { vectorCosineMatrix, type SteeringVectorSet } from '../steering/vectors';
 import type { AbResult } from '../steering/ab';
 import { judgePoints, type SummaryRow } from '../judge/judge';
 import type { Figure } from '../plots/types';
+import type { Pair } from '../datasets/types';
 import type { ProbeSummary } from './study';
 
 /** Human names of the probe kinds, for legends. */
@@ -19,12 +20,45 @@ export const PROBE_NAMES: Record<string, string> = {
   ccs: 'CCS (unsupervised)',
 };
 
+/** Text safe inside plotly hover labels (which read a little HTML), cut to `max` characters. */
+function hoverSafe(s: string, max: number): string {
+  const one = s.replace(/\s+/g, ' ').trim();
+  const cut = one.length > max ? `${one.slice(0, max - 1)}…` : one;
+  return cut.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** Hover text of one point: pair id, subset, the view the user states (the answer that agrees with it) and a snippet of the text. */
+export function pointHover(pair: Pair | undefined, label: number, pairIndex: number): string {
+  if (!pair) return `pair #${pairIndex}`;
+  const view = pair.sycophantic_answer ? `user's view: ${hoverSafe(pair.sycophantic_answer, 60)}${pair.user_affiliation ? ` (${hoverSafe(pair.user_affiliation, 30)})` : ''}` : pair.user_affiliation ? `user's view: ${hoverSafe(pair.user_affiliation, 30)}` : '';
+  const text = label === 1 ? pair.sycophantic : pair.non_sycophantic;
+  const answer = label === 1 ? pair.sycophantic_answer : pair.non_sycophantic_answer;
+  const snippet = hoverSafe(pair.question ?? text, 90);
+  return [`pair ${hoverSafe(pair.id, 60)} · ${hoverSafe(pair.subset, 40)}`, view, `“${snippet}”`, answer ? `this text answers: ${hoverSafe(answer, 60)}` : ''].filter(Boolean).join('<br>');
+}
+
+/** Hover texts of a projection's points, from the pairs in activation-store order (pairs[k] = pair index k). */
+export function projectionHover(p: LayerProjection, pairs: readonly (Pair | undefined)[]): string[] {
+  return Array.from(p.pair, (k, i) => pointHover(pairs[k], p.labels[i], k));
+}
+
+/** Options of the geometry figures. */
+export interface GeometryFigureOptions {
+  /** Model name for the subtitle. */
+  model?: string;
+  /** Token position for the subtitle. */
+  position?: number | 'mean';
+  /** The pairs in activation-store order (Study.storePairs()): hover then shows pair id, subset, the user's view and a text snippet. */
+  pairs?: readonly (Pair | undefined)[];
+}
+
 /** Per-layer scatter of sycophantic vs non-sycophantic activations with a layer slider. */
-export function geometryFigure(projections: LayerProjection[], opts: { model?: string; position?: number | 'mean' } = {}): Figure {
+export function geometryFigure(projections: LayerProjection[], opts: GeometryFigureOptions = {}): Figure {
   if (!projections.length) throw new Error('geometryFigure: no layers given');
   const method = projections[0].method;
   const where = [opts.model, opts.position === undefined ? undefined : `token position ${opts.position}`].filter(Boolean).join(', ');
-  return layerScatter(projections.map((p) => ({ layer: p.layer, coords: p.coords, labels: p.labels })), {
+  const pairs = opts.pairs;
+  return layerScatter(projections.map((p) => ({ layer: p.layer, coords: p.coords, labels: p.labels, text: pairs ? projectionHover(p, pairs) : undefined })), {
     method,
     title: `${methodLabel(method)} of the residual stream, sycophantic vs not, by layer`,
     subtitle: where ? `${where}; drag the slider or press play to move through the layers` : undefined,
@@ -32,8 +66,8 @@ export function geometryFigure(projections: LayerProjection[], opts: { model?: s
 }
 
 /** 3-D scatter of one layer's projection (e.g. the study's 3-D UMAP). */
-export function geometry3dFigure(p: LayerProjection, opts: { model?: string } = {}): Figure {
-  return scatter3d({ coords: p.coords, labels: p.labels, layer: p.layer }, {
+export function geometry3dFigure(p: LayerProjection, opts: { model?: string; pairs?: readonly (Pair | undefined)[] } = {}): Figure {
+  return scatter3d({ coords: p.coords, labels: p.labels, layer: p.layer, text: opts.pairs ? projectionHover(p, opts.pairs) : undefined }, {
     method: p.method,
     title: `3-D ${methodLabel(p.method)} of layer ${p.layer}${opts.model ? ` (${opts.model})` : ''}`,
   });
@@ -81,8 +115,8 @@ export function probeConfusionFigure(r: ProbeSummary): Figure {
 /** The study's bar chart: average normalised MLP activation per layer, sycophantic and non-sycophantic texts side by side. */
 export function mlpFigure(average: MlpLayerActivation[], opts: { model?: string } = {}): Figure {
   return mlpActivationBars([
-    { name: 'sycophantic texts', stats: average.map((a) => ({ layer: a.layer, mean: a.normalized_pos })) },
-    { name: 'non-sycophantic texts', stats: average.map((a) => ({ layer: a.layer, mean: a.normalized_neg })) },
+    { name: 'sycophantic texts', color: POSITIVE_COLOR, stats: average.map((a) => ({ layer: a.layer, mean: a.normalized_pos })) },
+    { name: 'non-sycophantic texts', color: NEGATIVE_COLOR, stats: average.map((a) => ({ layer: a.layer, mean: a.normalized_neg })) },
   ], {
     title: 'Average MLP output by layer (normalised over all layers)',
     subtitle: `${opts.model ? `${opts.model}; ` : ''}(mean − global min) / (global max − global min), as in the study`,

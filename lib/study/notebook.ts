@@ -10,7 +10,7 @@ import type { Pair, SycophancyRow } from '../datasets/types';
 import { chromiumAvailable, exportFigures, type ExportFormat, type NamedFigure } from '../plots/export';
 import { showFigure } from '../plots/display';
 import { baseLayout } from '../plots/style';
-import { PALETTE } from '../plots/style';
+import { NEGATIVE_COLOR, PALETTE, POSITIVE_COLOR } from '../plots/style';
 import type { Figure, Trace } from '../plots/types';
 import { colMeans, cosine, type Matrix } from '../util/matrix';
 import type { ProbeSummary } from './study';
@@ -99,8 +99,8 @@ export function rowNorms(m: Matrix): number[] {
 /** Box plots of the activation norms of the sycophantic and non-sycophantic texts at one layer. */
 export function normsFigure(pos: number[], neg: number[], opts: { layer: number; hook: string }): Figure {
   const data: Trace[] = [
-    { type: 'box', name: 'sycophantic texts', y: pos, boxpoints: 'all', jitter: 0.4, pointpos: 0, marker: { color: '#d62728', size: 4 } },
-    { type: 'box', name: 'non-sycophantic texts', y: neg, boxpoints: 'all', jitter: 0.4, pointpos: 0, marker: { color: '#1f77b4', size: 4 } },
+    { type: 'box', name: 'sycophantic texts', y: pos, boxpoints: 'all', jitter: 0.4, pointpos: 0, marker: { color: POSITIVE_COLOR, size: 4 } },
+    { type: 'box', name: 'non-sycophantic texts', y: neg, boxpoints: 'all', jitter: 0.4, pointpos: 0, marker: { color: NEGATIVE_COLOR, size: 4 } },
   ];
   const layout = baseLayout(`L2 norm of the ${opts.hook} activation at layer ${opts.layer}`, '', '‖activation‖₂', 'one point per text; box: quartiles and median');
   layout.showlegend = false;

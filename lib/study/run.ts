@@ -114,12 +114,12 @@ export async function runStudy(cfg: StudyConfig, opts: RunStudyOptions = {}): Pr
     const geoFigs: NamedFigure[] = [];
     for (const method of cfg.methods) {
       const proj = await study.geometry(method);
-      geoFigs.push({ name: `geometry-${method}`, figure: geometryFigure(proj, { model: tag, position: store.position }) });
+      geoFigs.push({ name: `geometry-${method}`, figure: geometryFigure(proj, { model: tag, position: store.position, pairs: await study.storePairs() }) });
     }
     if (cfg.methods.includes('umap')) {
       const mid = store.layers[Math.floor(store.layers.length * 2 / 3)];
       const [p3] = await study.geometry('umap', { dims: 3, layers: [mid] });
-      geoFigs.push({ name: `geometry-umap-3d-L${mid}`, figure: geometry3dFigure(p3, { model: tag }) });
+      geoFigs.push({ name: `geometry-umap-3d-L${mid}`, figure: geometry3dFigure(p3, { model: tag, pairs: await study.storePairs() }) });
     }
     figures.push(...geoFigs);
     sections.push({

@@ -211,6 +211,15 @@ export class Study {
     return (this.storeCache = openActivationStore(dir));
   }
 
+  /** The sampled pairs in activation-store order (element k is the store's pair k), e.g. for hover texts of projections. */
+  async storePairs(): Promise<(Pair | undefined)[]> {
+    const store = await this.activations();
+    const { pairs } = await this.data();
+    const byId = new Map(pairs.map((p) => [p.id, p]));
+    const ids = store.pairIds;
+    return ids.length ? ids.map((id) => byId.get(id)) : pairs.slice(0, store.pairs);
+  }
+
   /** Stage 3: per-layer 2-D (or 3-D) projections of pos and neg activations by one method (saved per method). */
   async geometry(method: ProjectionMethod, opts: { dims?: 2 | 3; hook?: 'resid' | 'mlp' | 'attn'; layers?: number[] } = {}): Promise<LayerProjection[]> {
     const store = await this.activations();
