@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Pair } from '../../lib/datasets/types';
 import type { LayerProjection } from '../../lib/geometry/project';
-import { NEGATIVE_COLOR, POSITIVE_COLOR } from '../../lib/plots/index';
+import { NEGATIVE_COLOR, POSITIVE_COLOR, type Trace } from '../../lib/plots/index';
 import { geometry3dFigure, geometryFigure, mlpFigure, pointHover, projectionHover } from '../../lib/study/figures';
 import { normsFigure } from '../../lib/study/notebook';
 import { matrix } from '../../lib/util/matrix';
@@ -38,7 +38,7 @@ test('hover text: pair id, subset, the view the user states, a snippet and this 
 
 test('one colour per class in the geometry, MLP and norm figures', () => {
   const proj: LayerProjection = { layer: 0, hook: 'resid', method: 'pca', of: 'both', coords: matrix(2, 3, Float32Array.of(0, 1, 2, 3, 4, 5)), labels: Uint8Array.of(1, 0), pair: Int32Array.of(0, 0), info: {} };
-  const color = (t: { marker?: unknown }) => (t.marker as { color: string }).color;
+  const color = (t: Trace) => (t.marker as { color: string }).color;
   const figs = [
     geometryFigure([proj]).data,
     geometry3dFigure(proj).data,
