@@ -9,7 +9,7 @@ import { knn } from '../../lib/geometry/knn';
 import { embed } from '../../lib/geometry/project';
 import type { Matrix } from '../../lib/util/matrix';
 import { Rng } from '../../lib/util/rng';
-import { clusters, sklearnReference, swissRoll } from './geometry-helpers';
+import { clusters, sklearnReference, swissRoll } from './helpers';
 
 function randomSym(n: number, seed: number): Float64Array {
   const rng = new Rng(seed);

@@ -6,7 +6,7 @@ import { trustworthiness, klDivergence } from '../../lib/geometry/quality';
 import { BhTree } from '../../lib/geometry/bhtree';
 import type { Matrix } from '../../lib/util/matrix';
 import { Rng } from '../../lib/util/rng';
-import { clusters, sklearnReference } from './geometry-helpers';
+import { clusters, sklearnReference } from './helpers';
 
 /** Second, independent trustworthiness: full argsort of original distances per point (sklearn's formula). */
 function trustworthinessBySort(X: Matrix, Y: Matrix, k: number): number {

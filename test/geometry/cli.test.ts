@@ -8,7 +8,7 @@ import { projectLayers } from '../../lib/geometry/project';
 import { writeNpyMatrix } from '../../lib/util/npy';
 import type { Matrix } from '../../lib/util/matrix';
 import { Rng } from '../../lib/util/rng';
-import { tmpFolder } from './geometry-helpers';
+import { tmpFolder } from './helpers';
 
 const PAIRS = 40, HIDDEN = 16;
 
