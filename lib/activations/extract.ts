@@ -7,6 +7,7 @@ import { Progress } from '../util/progress';
 import { activationFileName, type ActivationManifest, type PairSide } from './store';
 import { checkPreallocatedNpy, PreallocatedNpy } from './writer';
 import { DEFAULT_SORT_WINDOW, DonePrefix, planBatches } from './batching';
+import { shardRange, type ShardInfo, type ShardSpec } from './shards';
 
 /** Default token budget of a forward pass when neither batchSize nor batchTokens is given. */
 export const DEFAULT_BATCH_TOKENS = 2048;
@@ -58,6 +59,8 @@ export interface ExtractOptions {
   batchTokens?: number;
   /** Pairs per sorting window (default 256). */
   sortWindow?: number;
+  /** Compute only shard i of n (whole windows / batches of the pairs) into its own store; join with mergeShards. */
+  shard?: ShardSpec;
   /** Use only the first `limit` pairs. */
   limit?: number;
   /** Where the pairs came from (recorded in the manifest; default 'in-memory'). */
@@ -258,12 +261,26 @@ export async function extractActivations(opts: ExtractOptions): Promise<ExtractS
   if (batchTokens !== undefined && (!Number.isInteger(batchTokens) || batchTokens < 2)) throw new Error(`extract: batchTokens must be an integer ≥ 2, got ${batchTokens}`);
   if (sortWindow !== undefined && (!Number.isInteger(sortWindow) || sortWindow < 1)) throw new Error(`extract: sortWindow must be a positive integer, got ${sortWindow}`);
   if (opts.limit !== undefined && (!Number.isInteger(opts.limit) || opts.limit < 1)) throw new Error(`extract: limit must be a positive integer, got ${opts.limit}`);
-  const pairs = opts.limit !== undefined ? opts.pairs.slice(0, opts.limit) : opts.pairs;
-  if (!pairs.length) throw new Error(`extract: no pairs to extract (${source})`);
-  validatePairs(pairs, source);
+  const all = opts.limit !== undefined ? opts.pairs.slice(0, opts.limit) : opts.pairs;
+  if (!all.length) throw new Error(`extract: no pairs to extract (${source})`);
+  validatePairs(all, source);
+  const pairsPerBatch = Math.floor(batchSize / 2);
+  let pairs = all;
+  let shard: ShardInfo | undefined;
+  if (opts.shard) {
+    const unit = sortWindow ?? pairsPerBatch;
+    const r = shardRange(all.length, opts.shard, unit);
+    pairs = all.slice(r.start, r.end);
+    shard = {
+      ...opts.shard, offset: r.start, unit, total_pairs: all.length,
+      dataset: {
+        format: pairsFormat(all), subsets: [...new Set(all.map((p) => p.subset ?? 'unknown'))],
+        texts_sha256: pairsDigest(all), pair_ids_sha256: sha256(JSON.stringify(all.map((p) => p.id))),
+      },
+    };
+  }
   const N = pairs.length;
   const H = model.hiddenSize;
-  const pairsPerBatch = Math.floor(batchSize / 2);
 
   const requested: ActivationManifest = {
     format_version: 1,
@@ -291,6 +308,7 @@ export async function extractActivations(opts: ExtractOptions): Promise<ExtractS
     files: hooks.flatMap((h) => layers.flatMap((l) => (['pos', 'neg'] as PairSide[]).map((s) => activationFileName(h, l, s)))),
     code_version: codeVersion(),
     created: new Date().toISOString(),
+    ...(shard ? { shard } : {}),
   };
 
   const manifestPath = join(outDir, 'manifest.json');

@@ -1,6 +1,7 @@
 import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HookName } from '../model/types';
+import type { ShardInfo } from './shards';
 import { readNpyHeader } from '../util/npy';
 import { assertFinite, type Matrix } from '../util/matrix';
 
@@ -38,6 +39,8 @@ export interface ActivationManifest {
   /** Token budget per forward pass and sorting window (pairs) of a length-aware extraction. */
   batch_tokens?: number;
   sort_window?: number;
+  /** Present in a shard's store (`--shard i/n`): its slice and the whole dataset's digests. */
+  shard?: ShardInfo;
   /** Array files of the run, relative to its folder. */
   files?: string[];
   code_version: string;

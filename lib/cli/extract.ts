@@ -6,7 +6,8 @@ import type { HookName, Position } from '../model/types';
 const USAGE = `usage: syco extract --model <dir-or-id> --pairs <file.jsonl> --out <dir>
                     [--hooks resid,mlp] [--layers all|i-j] [--position -2|-1|mean]
                     [--batch-tokens T] [--batch-size B] [--limit N] [--dtype fp32] [--model-file F] [--threads T]
-                    [--device cpu|cuda|webgpu|coreml|dml] [--quiet]
+                    [--device cpu|cuda|webgpu|coreml|dml] [--shard i/n] [--quiet]
+       syco extract merge <shard dir> ... --out <dir>
 
 Runs both texts of every pair through the model (batched, left-padded) and writes one float32
 [pairs, hidden] .npy per (hook, layer, side) plus manifest.json into --out. Killed at any moment,
@@ -27,9 +28,11 @@ Prints a one-line JSON summary on stdout at the end.
   --model-file  explicit ONNX file inside onnx/ (overrides --dtype)
   --threads     ONNX Runtime intra-op threads
   --device      execution provider (default cpu, or $SYCO_DEVICE); a missing provider is named with how to install it
+  --shard       i/n (0 ≤ i < n): compute only the i-th of n deterministic slices (whole sorting windows)
+                into --out; \`syco extract merge\` joins complete shards into a store identical to one run
   --quiet       no progress bar`;
 
-const VALUE_FLAGS = ['model', 'pairs', 'out', 'hooks', 'layers', 'position', 'batch-size', 'batch-tokens', 'limit', 'dtype', 'model-file', 'threads', 'device'];
+const VALUE_FLAGS = ['model', 'pairs', 'out', 'hooks', 'layers', 'position', 'batch-size', 'batch-tokens', 'limit', 'dtype', 'model-file', 'threads', 'device', 'shard'];
 
 /** Join `--flag -2` into `--flag=-2` so negative numbers are read as values, not as flags. */
 export function joinNegativeValues(argv: string[]): string[] {
@@ -70,6 +73,7 @@ export function parseHooks(value: string | undefined): HookName[] {
 export const command: Command = {
   summary: 'extract activations for many pairs into a resumable store',
   async run(argv: string[]): Promise<void> {
+    if (argv[0] === 'merge') return merge(argv.slice(1));
     const { values } = parseFlags('extract', joinNegativeValues(argv), {
       model: { type: 'string' },
       pairs: { type: 'string' },
@@ -84,6 +88,7 @@ export const command: Command = {
       'model-file': { type: 'string' },
       threads: { type: 'string' },
       device: { type: 'string' },
+      shard: { type: 'string' },
       quiet: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     });
@@ -104,6 +109,13 @@ export const command: Command = {
     const limit = values.limit === undefined ? undefined : numberFlag('extract', 'limit', values.limit);
     if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new UsageError(`syco extract: --limit must be a positive integer, got ${values.limit}`);
     const threads = values.threads === undefined ? undefined : numberFlag('extract', 'threads', values.threads);
+    const { parseShard } = await import('../activations/shards');
+    let shard: ReturnType<typeof parseShard> | undefined;
+    try {
+      shard = values.shard === undefined ? undefined : parseShard(values.shard);
+    } catch (err) {
+      throw new UsageError(`syco extract: ${(err as Error).message}`);
+    }
 
     // Loaded lazily so that `syco extract --help` and usage errors never start ONNX Runtime.
     const { readPairsJsonl } = await import('../datasets/index');
@@ -121,7 +133,7 @@ export const command: Command = {
     });
     try {
       const s = await extractActivations({
-        model, pairs, outDir, hooks, layers, position, batchSize, batchTokens, limit,
+        model, pairs, outDir, hooks, layers, position, batchSize, batchTokens, limit, shard,
         source: pairsPath, quiet: Boolean(values.quiet),
       });
       const summary = {
@@ -152,3 +164,18 @@ export const command: Command = {
     }
   },
 };
+
+/** `syco extract merge <shard dirs> --out <dir>`: join complete shard stores into one store. */
+async function merge(argv: string[]): Promise<void> {
+  const { values, positionals } = parseFlags('extract merge', argv, { out: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
+  if (values.help) {
+    process.stdout.write('usage: syco extract merge <shard dir> ... --out <dir>\n\nJoins the complete stores written with --shard i/n ' +
+      '(every i of one n, same model, settings and pairs) into --out, byte-identical to a single run.\n');
+    return;
+  }
+  const outDir = resolve(required('extract merge', 'out', values.out));
+  if (!positionals.length) throw new UsageError('syco extract merge: give the shard folders, e.g. syco extract merge acts-0 acts-1 --out acts');
+  const { mergeShards } = await import('../activations/shards');
+  const s = mergeShards(positionals, outDir);
+  process.stdout.write(JSON.stringify({ out: s.outDir, shards: s.shards, pairs: s.pairs, files: s.files }) + '\n');
+}
