@@ -21,3 +21,8 @@ export { DEVICES, resolveDevice, checkDevice, executionProviders } from './devic
 export type { Device } from './device';
 export { eliminateDeadNodes, gatherHeadInput, preparePrunedGraph, prunedGraphPath, variantFor, variantKey, SessionPool, PRUNE_VERSION } from './prune';
 export type { GraphVariant } from './prune';
+export { chatIds, encodeTemplated } from './chat';
+export type { ChatMessage } from './chat';
+export { promoteWithPastBranch, USE_CACHE_INPUT } from './merged';
+export { FAMILIES, FUSED_NORMS } from './families';
+export type { FamilyInfo, FusedNormRule } from './families';

@@ -81,8 +81,11 @@ export function abPrompt(model: HookedModel, question: string, format: AbPromptF
  * and take the one token that differs. Throws when the letter is not a single token of its own there (e.g. a BPE
  * merge of "(" with the letter), naming the letter and both tokenisations.
  */
-export function letterTokenId(model: HookedModel, prompt: string, letter: string, promptIds: number[] = model.encode(prompt)): number {
-  const withLetter = model.encode(prompt + letter);
+export function letterTokenId(
+  model: HookedModel, prompt: string, letter: string, promptIds?: number[], opts: { addSpecialTokens?: boolean } = {},
+): number {
+  promptIds ??= model.encode(prompt, opts);
+  const withLetter = model.encode(prompt + letter, opts);
   const prefixOk = withLetter.length === promptIds.length + 1 && promptIds.every((t, i) => withLetter[i] === t);
   if (!prefixOk) {
     const tail = (ids: number[]) => JSON.stringify(ids.slice(-4).map((t) => model.decode([t], { skipSpecialTokens: false })));
@@ -109,15 +112,17 @@ export function prepareAbItems(model: HookedModel, items: AbItem[], opts: { chat
       throw new Error(`${where}: letters must be two different capitals, got "${it.sycophantic}" and "${other}"`);
     }
     const { text, head } = abPrompt(model, it.question, format);
-    const promptIds = model.encode(text);
+    // Templated text is encoded without added special tokens (the template writes its own BOS, as in HF).
+    const enc = { addSpecialTokens: format === 'plain' };
+    const promptIds = model.encode(text, enc);
     let sycId: number, otherId: number;
     try {
-      sycId = letterTokenId(model, text, it.sycophantic, promptIds);
-      otherId = letterTokenId(model, text, other, promptIds);
+      sycId = letterTokenId(model, text, it.sycophantic, promptIds, enc);
+      otherId = letterTokenId(model, text, other, promptIds, enc);
     } catch (err) {
       throw new Error(`${where}: ${(err as Error).message}`);
     }
-    const answerStart = Math.min(model.encode(head).length, promptIds.length - 1);
+    const answerStart = Math.min(model.encode(head, enc).length, promptIds.length - 1);
     return { id: it.id, sycophantic: it.sycophantic, other, format, text, promptIds, sycId, otherId, answerStart };
   });
 }

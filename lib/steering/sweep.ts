@@ -2,6 +2,7 @@
 import { existsSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HookedModel } from '../model/types';
+import { encodeTemplated } from '../model/chat';
 import { atomicWriteJson, ensureDir, sha256 } from '../util/fs';
 import { Progress } from '../util/progress';
 import { steeringAt, vectorDigest, type SteeringVectorSet } from './vectors';
@@ -164,6 +165,8 @@ export async function steeringSweep(model: HookedModel, opts: SweepOptions): Pro
   if (steerFrom !== 'all' && steerFrom !== 'generated') throw new Error(`steeringSweep: steerFrom must be 'all' or 'generated', got "${steerFrom}"`);
   const fromPosition = steerFrom === 'generated' ? 'generated' as const : undefined;
   const texts = opts.prompts.map((p) => sweepPromptText(model, p, opts));
+  // Templated prompts are encoded without added special tokens (the template writes its own BOS, as in HF).
+  const inputs: (string | number[])[] = texts.map((t) => (opts.chat ? encodeTemplated(model, t) : t));
 
   // Settings that decide the content of every file (a resumed run must match them).
   const settings = {
@@ -276,7 +279,7 @@ export async function steeringSweep(model: HookedModel, opts: SweepOptions): Pro
 
   const gen = async (i: number, layer: number, multiplier: number): Promise<string> => {
     if (opts.signal?.aborted) throw abortError(opts.signal);
-    const res = await model.generate(texts[i], {
+    const res = await model.generate(inputs[i], {
       maxNewTokens,
       greedy,
       temperature: greedy ? undefined : temperature,
