@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import type { HookedModel, HookName, Position } from '../model/types';
 import { atomicWriteJson, projectRoot, sha256 } from '../util/fs';
 import { Progress } from '../util/progress';
+import { pairGroups, sharedGroups } from '../datasets/dedupe';
 import { activationFileName, type ActivationManifest, type PairSide } from './store';
 import { checkPreallocatedNpy, PreallocatedNpy } from './writer';
 import { DEFAULT_SORT_WINDOW, DonePrefix, planBatches } from './batching';
@@ -169,6 +170,12 @@ function firstIdDifference(a: string[], b: string[]): string | null {
   return a.length === b.length ? null : `the store has ${a.length} pairs, the request ${b.length}`;
 }
 
+/** `groups` for the manifest: pairs that share a source row or an identical text (kept on one side of every split). */
+function textGroupsField(pairs: PairTexts[]): { groups?: number[][] } {
+  const groups = sharedGroups(pairGroups(pairs));
+  return groups.length ? { groups } : {};
+}
+
 /** The differences between an existing run's manifest and a new request (empty when a resume may continue). */
 export function manifestDifferences(existing: ActivationManifest, requested: ActivationManifest): string[] {
   const out: string[] = [];
@@ -294,6 +301,7 @@ export async function extractActivations(opts: ExtractOptions): Promise<ExtractS
       subsets: [...new Set(pairs.map((p) => p.subset ?? 'unknown'))],
       pair_ids: pairs.map((p) => p.id),
       texts_sha256: pairsDigest(pairs),
+      ...textGroupsField(pairs),
     },
     hooks,
     layers,

@@ -21,6 +21,8 @@ export interface ActivationManifest {
     subsets?: string[];
     /** SHA-256 over every pair's id and both texts, in order. */
     texts_sha256?: string;
+    /** Pair indices that share a source row or an identical text (groups of two or more): splits keep each together. */
+    groups?: number[][];
   };
   hooks: HookName[];
   layers: number[];
@@ -62,6 +64,8 @@ export interface LabelledMatrix {
   y: Uint8Array;
   /** Pair index of each row (so splits can keep pairs together). */
   pair: Int32Array;
+  /** Group of each row's pair (pairs sharing a source row or a text); present when the run records groups. */
+  group?: Int32Array;
 }
 
 /** A read-only view of an activation run: loads one (hook, layer) at a time. */
@@ -184,7 +188,11 @@ export class ActivationStore {
       pair[i] = i;
       pair[n + i] = i;
     }
-    return { X: { rows: 2 * n, cols: H, data }, y, pair };
+    const groups = this.manifest.dataset?.groups;
+    if (!groups?.length) return { X: { rows: 2 * n, cols: H, data }, y, pair };
+    const of = Int32Array.from({ length: n }, (_, i) => i);
+    for (const g of groups) for (const i of g) if (i < n) of[i] = Math.min(...g);
+    return { X: { rows: 2 * n, cols: H, data }, y, pair, group: Int32Array.from(pair, (p) => of[p]) };
   }
 }
 

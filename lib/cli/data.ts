@@ -88,6 +88,11 @@ export const command: Command = {
       for (const p of loaded.problems.slice(0, 10)) process.stderr.write(`  ${p.message}\n`);
       if (loaded.problems.length > 10) process.stderr.write(`  ... and ${loaded.problems.length - 10} more\n`);
     }
+    if (loaded.duplicates.length) {
+      process.stderr.write(`syco data: dropped ${loaded.duplicates.length} row(s) whose question repeats an earlier row exactly:\n`);
+      for (const d of loaded.duplicates.slice(0, 10)) process.stderr.write(`  ${d.file}:${d.line} repeats ${d.first.file}:${d.first.line}\n`);
+      if (loaded.duplicates.length > 10) process.stderr.write(`  ... and ${loaded.duplicates.length - 10} more\n`);
+    }
     const built = buildPairsWithStats(loaded.rows, format as PairFormat);
     const pairs = limit === undefined ? built.pairs : samplePairs(built.pairs, limit, seed);
     writePairsJsonl(out, pairs);
@@ -103,18 +108,21 @@ export const command: Command = {
     }
 
     // rows_read counts every non-blank row read (valid + skipped); rows_valid the rows that passed validation.
-    const subsets: Record<string, { rows_read: number; rows_valid: number; rows_skipped: number; pairs_built: number; pairs_dropped_short: number; pairs_written: number }> = {};
+    // rows_duplicate counts valid rows dropped as exact repeats of an earlier row's question (rows_valid excludes them).
+    const subsets: Record<string, { rows_read: number; rows_valid: number; rows_skipped: number; rows_duplicate: number; pairs_built: number; pairs_dropped_short: number; pairs_written: number }> = {};
     for (const f of loaded.files) {
-      subsets[f.subset] = { rows_read: f.rows + f.skipped, rows_valid: f.rows, rows_skipped: f.skipped, pairs_built: 0, pairs_dropped_short: 0, pairs_written: 0 };
+      const dup = loaded.duplicates.filter((d) => d.file === f.path).length;
+      subsets[f.subset] = { rows_read: f.rows + f.skipped + dup, rows_valid: f.rows, rows_skipped: f.skipped, rows_duplicate: dup, pairs_built: 0, pairs_dropped_short: 0, pairs_written: 0 };
     }
     for (const [s, n] of Object.entries(built.bySubset)) subsets[s].pairs_built = n;
     for (const [s, n] of Object.entries(built.droppedBySubset)) subsets[s].pairs_dropped_short = n;
     for (const p of pairs) subsets[p.subset].pairs_written++;
     const summary = {
       format,
-      rows_read: loaded.rows.length + loaded.skipped,
+      rows_read: loaded.rows.length + loaded.skipped + loaded.duplicates.length,
       rows_valid: loaded.rows.length,
       rows_skipped: loaded.skipped,
+      rows_duplicate: loaded.duplicates.length,
       pairs_built: built.pairs.length,
       pairs_dropped_short: built.dropped,
       pairs_written: pairs.length,

@@ -1,9 +1,10 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { atomicWriteFile, atomicWriteJson, projectRoot, sha256 } from '../util/fs';
 import { Progress } from '../util/progress';
 import { answerLetter, parseChoices } from './choices';
-import { DatasetError } from './errors';
+import { DatasetError, readDatasetText } from './errors';
+import { dropDuplicateQuestions, type DuplicateRow } from './dedupe';
 import { SUBSETS, type SycophancyRow } from './types';
 
 /** Upstream folder of the Anthropic sycophancy JSONL files (DESIGN §1). */
@@ -137,7 +138,7 @@ export function parseSycophancyJsonl(text: string, subset: string, file: string,
 /** Read and validate one local sycophancy JSONL file (subset inferred from its name unless given). */
 export function readSycophancyFile(path: string, opts: ParseOptions & { subset?: string } = {}): ParsedFile {
   if (!existsSync(path)) throw new DatasetError({ file: path }, 'no such file');
-  return parseSycophancyJsonl(readFileSync(path, 'utf8'), opts.subset ?? subsetFromFileName(path), path, opts);
+  return parseSycophancyJsonl(readDatasetText(path), opts.subset ?? subsetFromFileName(path), path, opts);
 }
 
 /** Options of loadAnthropicSycophancy. */
@@ -182,6 +183,8 @@ export interface LoadSycophancyResult {
   files: LoadedFile[];
   /** Notes worth showing a user (e.g. a known upstream duplicate-file problem). */
   warnings: string[];
+  /** Rows dropped because their question exactly repeats an earlier row's (not in `rows`, not in bySubset.rows). */
+  duplicates: DuplicateRow[];
 }
 
 function isUrl(s: string): boolean {
@@ -299,7 +302,7 @@ export async function loadAnthropicSycophancy(opts: LoadSycophancyOptions): Prom
     }
   }
 
-  const result: LoadSycophancyResult = { rows: [], skipped: 0, bySubset: {}, problems: [], files: [], warnings: [] };
+  const result: LoadSycophancyResult = { rows: [], skipped: 0, bySubset: {}, problems: [], files: [], warnings: [], duplicates: [] };
   const digests = new Map<string, string>();
   for (const t of targets) {
     let path = t.local as string;
@@ -309,7 +312,7 @@ export async function loadAnthropicSycophancy(opts: LoadSycophancyOptions): Prom
       path = got.path;
       downloaded = got.downloaded;
     }
-    const text = readFileSync(path, 'utf8');
+    const text = readDatasetText(path);
     digests.set(t.subset, sha256(text));
     const parsed = parseSycophancyJsonl(text, t.subset, path, { skipBad: opts.skipBad });
     if (parsed.rows.length === 0 && parsed.problems.length === 0) throw new DatasetError({ file: path }, 'no rows');
@@ -319,6 +322,14 @@ export async function loadAnthropicSycophancy(opts: LoadSycophancyOptions): Prom
     const prev = result.bySubset[t.subset] ?? { rows: 0, skipped: 0 };
     result.bySubset[t.subset] = { rows: prev.rows + parsed.rows.length, skipped: prev.skipped + parsed.problems.length };
     result.files.push({ subset: t.subset, path, url: t.url, downloaded, rows: parsed.rows.length, skipped: parsed.problems.length });
+  }
+  const deduped = dropDuplicateQuestions(result.rows);
+  result.rows = deduped.rows;
+  result.duplicates = deduped.duplicates;
+  for (const d of deduped.duplicates) {
+    result.bySubset[d.subset].rows--;
+    const f = result.files.find((x) => x.path === d.file);
+    if (f) f.rows--;
   }
   const nlp = digests.get('nlp_survey');
   if (nlp && digests.get('philpapers2020') === nlp) {

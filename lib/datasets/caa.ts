@@ -1,6 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { answerLetter, parseChoices } from './choices';
-import { DatasetError } from './errors';
+import { DatasetError, readDatasetText } from './errors';
 
 /** One CAA A/B item: a question ending in choice lines, and the matching / not-matching letters (e.g. `"(A)"`). */
 export interface CaaAbItem {
@@ -26,8 +26,9 @@ function kind(v: unknown): string {
 export function readJsonArray(path: string): unknown[] {
   if (!existsSync(path)) throw new DatasetError({ file: path }, 'no such file');
   let value: unknown;
+  const text = readDatasetText(path);
   try {
-    value = JSON.parse(readFileSync(path, 'utf8').replace(/^\ufeff/, ''));
+    value = JSON.parse(text);
   } catch {
     throw new DatasetError({ file: path }, 'not valid JSON');
   }

@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { DatasetError } from './errors';
+import { DatasetError, readDatasetText } from './errors';
 
 /** One parsed CSV record: its cells and the 1-based line on which it starts. */
 export interface CsvRecord {
@@ -112,7 +111,7 @@ export function parseCsvObjects(text: string, file: string, required: string[] =
 
 /** Read and parse a CSV file with a header row (BOM-safe); see parseCsvObjects. */
 export function readCsvObjects(path: string, required: string[] = []): ReturnType<typeof parseCsvObjects> {
-  return parseCsvObjects(readFileSync(path, 'utf8'), path, required);
+  return parseCsvObjects(readDatasetText(path), path, required);
 }
 
 /** Quote one CSV cell when it holds a comma, quote, CR or LF (RFC 4180). */

@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { utf8Problem, utf8Reason } from '../util/text';
+
 /** Where a dataset problem was found: the file, and a 1-based line or a 0-based item index. */
 export interface DatasetLocation {
   file: string;
@@ -28,4 +31,18 @@ export function formatLocation(where: DatasetLocation): string {
   if (where.line !== undefined) return `${where.file}:${where.line}`;
   if (where.item !== undefined) return `${where.file}: item ${where.item}`;
   return where.file;
+}
+
+/** Read a dataset text file as UTF-8 (BOM dropped); missing or invalid UTF-8 is a DatasetError naming file:line. */
+export function readDatasetText(path: string): string {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new DatasetError({ file: path }, e.code === 'ENOENT' ? 'no such file' : `cannot read (${e.code ?? e.message})`);
+  }
+  const p = utf8Problem(bytes);
+  if (p) throw new DatasetError({ file: path, line: p.line }, utf8Reason(p));
+  return bytes.toString('utf8').replace(/^\ufeff/, '');
 }

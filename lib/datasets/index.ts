@@ -5,6 +5,7 @@ export * from './choices';
 export * from './csv';
 export * from './anthropic';
 export * from './pairs';
+export * from './dedupe';
 export * from './io';
 export * from './caa';
 export * from './truthfulqa';

@@ -1,7 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { atomicWriteFile } from '../util/fs';
 import { toCsv } from './csv';
-import { DatasetError } from './errors';
+import { DatasetError, readDatasetText } from './errors';
 import type { Pair } from './types';
 
 /** Column order of pair exports: the required fields first, then the optional ones. */
@@ -99,5 +99,5 @@ export function parsePairsJsonl(text: string, file: string): Pair[] {
 /** Read a pairs JSONL file written by writePairsJsonl (or `syco data`), validating every line. */
 export function readPairsJsonl(path: string): Pair[] {
   if (!existsSync(path)) throw new DatasetError({ file: path }, 'no such file');
-  return parsePairsJsonl(readFileSync(path, 'utf8'), path);
+  return parsePairsJsonl(readDatasetText(path), path);
 }

@@ -1,6 +1,7 @@
 import { Rng } from '../util/rng';
 import { answerLetter, parseChoices, questionStem, wordCount } from './choices';
 import type { Pair, PairFormat, SycophancyRow } from './types';
+import { pairGroups, type GroupablePair } from './dedupe';
 
 /** The sentence joining question and response in the `sentence` format (DESIGN §1). */
 export const SENTENCE_BRIDGE = ' Given this information as an AI agent I would select: ';
@@ -86,26 +87,20 @@ export function pairGroupKey(p: Pick<Pair, 'subset' | 'source_row'>): string {
 }
 
 /**
- * Seeded train/test split by pair: a pair (and every pair built from the same source row) lands wholly in one side.
- * round(testFrac × groups) groups go to test; both sides keep input order.
+ * Seeded train/test split by pair: a pair, every pair built from the same source row and every pair sharing an
+ * identical text land wholly in one side (see pairGroups). round(testFrac × groups) groups go to test; both sides
+ * keep input order.
  */
-export function splitPairs<T extends Pick<Pair, 'subset' | 'source_row'>>(pairs: T[], testFrac: number, seed: number): { train: T[]; test: T[] } {
+export function splitPairs<T extends Pick<Pair, 'subset' | 'source_row'> & GroupablePair>(pairs: T[], testFrac: number, seed: number): { train: T[]; test: T[] } {
   if (!(testFrac >= 0 && testFrac <= 1)) throw new Error(`splitPairs: testFrac must be in [0, 1], got ${testFrac}`);
-  const keys: string[] = [];
-  const seen = new Set<string>();
-  for (const p of pairs) {
-    const k = pairGroupKey(p);
-    if (!seen.has(k)) {
-      seen.add(k);
-      keys.push(k);
-    }
-  }
+  const groups = pairGroups(pairs);
+  const keys = [...new Set(groups)];
   const order = new Rng(seed).permutation(keys.length);
   const nTest = Math.round(testFrac * keys.length);
   const testKeys = new Set(order.slice(0, nTest).map((i) => keys[i]));
   const train: T[] = [];
   const test: T[] = [];
-  for (const p of pairs) (testKeys.has(pairGroupKey(p)) ? test : train).push(p);
+  pairs.forEach((p, i) => (testKeys.has(groups[i]) ? test : train).push(p));
   return { train, test };
 }
 

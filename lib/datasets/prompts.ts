@@ -1,7 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
 import { projectRoot } from '../util/fs';
-import { DatasetError } from './errors';
+import { DatasetError, readDatasetText } from './errors';
 
 function kind(v: unknown): string {
   return v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
@@ -13,7 +13,7 @@ function kind(v: unknown): string {
  */
 export function loadPromptList(path: string): string[] {
   if (!existsSync(path)) throw new DatasetError({ file: path }, 'no such file');
-  const text = readFileSync(path, 'utf8').replace(/^\ufeff/, '');
+  const text = readDatasetText(path);
   let prompts: string[];
   if (extname(path).toLowerCase() === '.json') {
     let value: unknown;

@@ -1,4 +1,5 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readUtf8File } from '../util/text';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import type { Interaction } from './rubric';
 
@@ -23,8 +24,9 @@ export interface ResultsFile {
 /** Read and validate a results file: a JSON list of {sentence, answer_plus, answer_minus, answer_control?}. */
 export function readResultsFile(path: string): Interaction[] {
   let data: unknown;
+  const text = readUtf8File(path);
   try {
-    data = JSON.parse(readFileSync(path, 'utf8'));
+    data = JSON.parse(text);
   } catch (err) {
     throw new Error(`results file ${path}: not valid JSON (${(err as Error).message})`);
   }

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { readUtf8File } from '../util/text';
 import { join, resolve } from 'node:path';
 import { projectRoot, sha256 } from '../util/fs';
 
@@ -71,10 +72,11 @@ export function loadRubric(nameOrPath: string = DEFAULT_RUBRIC): Rubric {
   if (!existsSync(path)) {
     throw new Error(`rubric "${nameOrPath}" not found (looked for ${path}); built-in rubrics: ${Object.keys(BUILTIN_RUBRICS).join(', ')}`);
   }
+  const text = readUtf8File(path);
   const bytes = readFileSync(path);
   let obj: Record<string, unknown>;
   try {
-    obj = JSON.parse(bytes.toString('utf8'));
+    obj = JSON.parse(text);
   } catch (err) {
     throw new Error(`rubric ${path}: not valid JSON (${(err as Error).message})`);
   }

@@ -83,39 +83,44 @@ interface SplitRows {
   X: LabelledMatrix['X'];
   y: Uint8Array;
   pair: Int32Array;
+  group?: Int32Array;
 }
 
 /** Accuracy on a validation split of the training pairs of a probe trained on the remaining training pairs (null when too few pairs). */
 function validationAccuracy(tr: SplitRows, opts: ProbeLayerOptions, seed: number): { pairs: number; rows: number; acc: number | null } {
   const frac = opts.valFrac ?? 0.25;
-  const ids = [...new Set(tr.pair)].sort((a, b) => a - b);
+  const unit = tr.group ?? tr.pair;
+  const ids = [...new Set(unit)].sort((a, b) => a - b);
   const nVal = Math.round(frac * ids.length);
   if (!(frac > 0) || nVal < 1 || ids.length - nVal < 4) return { pairs: 0, rows: 0, acc: null };
   const inner = splitPairs(ids.length, frac, seed + 1);
   const valSet = new Set(Array.from(inner.test, (k) => ids[k]));
   const fit: number[] = [], held: number[] = [];
-  for (let i = 0; i < tr.pair.length; i++) (valSet.has(tr.pair[i]) ? held : fit).push(i);
+  for (let i = 0; i < unit.length; i++) (valSet.has(unit[i]) ? held : fit).push(i);
   const yFit = Uint8Array.from(fit, (i) => tr.y[i]);
   if (yFit.every((v) => v === yFit[0])) return { pairs: 0, rows: 0, acc: null };
   const probe = trainProbe(opts.probe, selectRows(tr.X, fit), yFit, { ...opts, seed, pairs: Int32Array.from(fit, (i) => tr.pair[i]), onProgress: undefined });
   const s = probe.score(selectRows(tr.X, held));
   const pred = Uint8Array.from(s, (v) => (v > 0 ? 1 : 0));
-  return { pairs: valSet.size, rows: held.length, acc: accuracy(pred, Uint8Array.from(held, (i) => tr.y[i])) };
+  return { pairs: new Set(held.map((i) => tr.pair[i])).size, rows: held.length, acc: accuracy(pred, Uint8Array.from(held, (i) => tr.y[i])) };
 }
 
 /** Train and evaluate one probe on one labelled matrix (split by pair). */
 export function probeLayer(data: LabelledMatrix, layer: number, opts: ProbeLayerOptions): LayerProbeResult {
   const t0 = Date.now();
   const seed = opts.seed ?? 0;
-  const pairIds = [...new Set(data.pair)].sort((a, b) => a - b);
-  const split = splitPairs(pairIds.length, opts.testFrac ?? 0.2, seed);
-  const testSet = new Set(Array.from(split.test, (k) => pairIds[k]));
+  // split whole groups (pairs sharing a source row or a text) when the run records them, else single pairs
+  const unit = data.group ?? data.pair;
+  const unitIds = [...new Set(unit)].sort((a, b) => a - b);
+  const split = splitPairs(unitIds.length, opts.testFrac ?? 0.2, seed);
+  const testSet = new Set(Array.from(split.test, (k) => unitIds[k]));
   const trainRows: number[] = [], testRows: number[] = [];
-  for (let i = 0; i < data.pair.length; i++) (testSet.has(data.pair[i]) ? testRows : trainRows).push(i);
+  for (let i = 0; i < unit.length; i++) (testSet.has(unit[i]) ? testRows : trainRows).push(i);
   const pick = (rows: number[]) => ({
     X: selectRows(data.X, rows),
     y: Uint8Array.from(rows, (i) => data.y[i]),
     pair: Int32Array.from(rows, (i) => data.pair[i]),
+    group: data.group ? Int32Array.from(rows, (i) => data.group![i]) : undefined,
   });
   const tr = pick(trainRows);
   const te = pick(testRows);
@@ -138,8 +143,8 @@ export function probeLayer(data: LabelledMatrix, layer: number, opts: ProbeLayer
   return {
     layer,
     probe: opts.probe,
-    n_train_pairs: split.train.length,
-    n_test_pairs: split.test.length,
+    n_train_pairs: new Set(tr.pair).size,
+    n_test_pairs: new Set(te.pair).size,
     train_acc: accuracy(pTr, tr.y),
     test_acc: testAcc,
     confusion: conf,
@@ -148,7 +153,7 @@ export function probeLayer(data: LabelledMatrix, layer: number, opts: ProbeLayer
     test_pair_acc: testPair,
     train_acc_ci: accuracyInterval(accuracy(pTr, tr.y), tr.y.length),
     test_acc_ci: accuracyInterval(testAcc, te.y.length),
-    test_pair_acc_ci: accuracyInterval(testPair, split.test.length),
+    test_pair_acc_ci: accuracyInterval(testPair, new Set(te.pair).size),
     n_val_pairs: val.pairs,
     val_acc: val.acc,
     val_acc_ci: accuracyInterval(val.acc, val.rows),

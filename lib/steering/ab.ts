@@ -1,13 +1,13 @@
 // Behavioural (A/B) evaluation of steering: p(sycophantic letter) / (p(A) + p(B)) read right after the answer's
 // opening parenthesis, per item and per (layer, multiplier).
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { extname } from 'node:path';
 import type { HookedModel, SteeringVector } from '../model/types';
 import { answerLetter } from '../datasets/choices';
 import { loadCaaAB, type CaaAbItem } from '../datasets/caa';
 import { readSycophancyFile } from '../datasets/anthropic';
 import { readPairsJsonl } from '../datasets/io';
-import { DatasetError } from '../datasets/errors';
+import { DatasetError, readDatasetText } from '../datasets/errors';
 import type { Pair, SycophancyRow } from '../datasets/types';
 import { Progress } from '../util/progress';
 import { steeringAt, type SteeringVectorSet } from './vectors';
@@ -362,7 +362,7 @@ export function abItemsFromPairs(pairs: Pair[], opts: { excludeIds?: Iterable<st
  */
 export function loadAbItems(path: string, opts: { excludeIds?: Iterable<string>; limit?: number } = {}): { items: AbItem[]; kind: 'caa' | 'anthropic' | 'pairs' } {
   if (!existsSync(path)) throw new DatasetError({ file: path }, 'no such file');
-  const text = readFileSync(path, 'utf8').replace(/^\ufeff/, '');
+  const text = readDatasetText(path);
   const first = text.trimStart()[0];
   let result: { items: AbItem[]; kind: 'caa' | 'anthropic' | 'pairs' };
   if (first === '[' || extname(path).toLowerCase() === '.json') {

@@ -1,7 +1,7 @@
 // Prompt lists for steered generation, from any of the files the study and this project use.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { extname } from 'node:path';
-import { DatasetError } from '../datasets/errors';
+import { DatasetError, readDatasetText } from '../datasets/errors';
 import { loadPromptList } from '../datasets/prompts';
 import { loadTruthfulQA, truthfulQAPrompt } from '../datasets/truthfulqa';
 
@@ -16,7 +16,7 @@ export function loadSweepPrompts(path: string): string[] {
   if (ext === '.csv') return loadTruthfulQA(path).map((q) => truthfulQAPrompt(q.question));
   if (ext === '.jsonl') {
     const out: string[] = [];
-    readFileSync(path, 'utf8').replace(/^\ufeff/, '').split('\n').forEach((raw, i) => {
+    readDatasetText(path).split('\n').forEach((raw, i) => {
       if (!raw.trim()) return;
       let v: unknown;
       try {

@@ -42,7 +42,7 @@ test('syco data on the shared political typology file: both formats, summary on 
       assert.equal(summary.pairs_written, 10200);
       assert.equal(summary.pairs_dropped_short, 0);
       assert.deepEqual(summary.subsets, {
-        political_typology_quiz: { rows_read: 10200, rows_valid: 10200, rows_skipped: 0, pairs_built: 10200, pairs_dropped_short: 0, pairs_written: 10200 },
+        political_typology_quiz: { rows_read: 10200, rows_valid: 10200, rows_skipped: 0, rows_duplicate: 0, pairs_built: 10200, pairs_dropped_short: 0, pairs_written: 10200 },
       });
       const pairs = readPairsJsonl(out);
       assert.equal(pairs.length, 10200);
