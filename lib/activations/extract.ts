@@ -283,6 +283,7 @@ export async function extractActivations(opts: ExtractOptions): Promise<ExtractS
       dataset: {
         format: pairsFormat(all), subsets: [...new Set(all.map((p) => p.subset ?? 'unknown'))],
         texts_sha256: pairsDigest(all), pair_ids_sha256: sha256(JSON.stringify(all.map((p) => p.id))),
+        ...textGroupsField(all),
       },
     };
   }

@@ -22,7 +22,7 @@ export interface ShardInfo extends ShardSpec {
   unit: number;
   total_pairs: number;
   /** The whole dataset's format, subsets, texts digest and ids digest (what the merged manifest records). */
-  dataset: { format: string; subsets: string[]; texts_sha256: string; pair_ids_sha256: string };
+  dataset: { format: string; subsets: string[]; texts_sha256: string; pair_ids_sha256: string; groups?: number[][] };
 }
 
 /** Parse "i/n" (0 ≤ i < n); an error names the value. */
@@ -178,6 +178,9 @@ export function mergeShards(dirs: string[], outDir: string): MergeSummary {
     finished: ordered.map((s) => String(s.m.finished ?? '')).sort().pop(),
   };
   delete merged.shard;
+  // groups index the whole dataset (a shard's own manifest holds its local ones)
+  if (info.dataset.groups) merged.dataset.groups = info.dataset.groups;
+  else delete merged.dataset.groups;
   try {
     atomicWriteJson(join(out, 'manifest.json'), merged);
   } catch (err) {

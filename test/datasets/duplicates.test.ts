@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { dropDuplicateQuestions, pairGroups, readPairsJsonl, splitPairs, type Pair } from '../../lib/datasets/index';
 import { extractActivations } from '../../lib/activations/extract';
 import { openActivationStore } from '../../lib/activations/store';
+import { mergeShards } from '../../lib/activations/shards';
 import { probeLayer } from '../../lib/probes/sweep';
 import { FakeModel } from '../activations/fake-model';
 import { sharedAsset } from '../helpers';
@@ -102,4 +103,11 @@ test('an activation run records the groups and the probes split them whole', asy
   // without groups (older runs) the split is by single pair, as before
   const plain = probeLayer({ X: lm.X, y: lm.y, pair: lm.pair }, 0, { probe: 'mm', testFrac: 0.2, seed: 1, valFrac: 0 });
   assert.equal(plain.n_test_pairs, 4);
+  // shards of the same pairs merge into a run with the whole dataset's groups (not a shard's local ones)
+  const dirs = [0, 1, 2].map((i) => join(dir, `shard${i}`));
+  for (const [i, d] of dirs.entries()) {
+    await extractActivations({ model: new FakeModel({ hiddenSize: 4 }), pairs: ps, outDir: d, layers: [0], batchSize: 4, quiet: true, shard: { index: i, count: 3 } });
+  }
+  mergeShards(dirs, join(dir, 'merged'));
+  assert.deepEqual(openActivationStore(join(dir, 'merged')).manifest.dataset.groups, [[1, 4], [2, 6, 7]]);
 });
