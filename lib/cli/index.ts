@@ -19,6 +19,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
   'ab-eval': { summary: 'A/B behavioural evaluation of steering', load: () => import('./ab-eval') },
   judge: { summary: 'score steered answers with an LLM judge', load: () => import('./judge') },
   run: { summary: 'run the whole study end to end', load: () => import('./run') },
+  formats: { summary: 'compare the A/B and sentence pair formats side by side', load: () => import('./formats') },
 };
 
 function usage(): string {

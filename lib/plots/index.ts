@@ -10,3 +10,5 @@ export { showFigure, notebookDisplay, inTslabKernel, notebookFigureHtml, type Sh
 export { FigureRenderer, exportFigures, exportFigure, writeFigureHtml, defaultFiguresDir, chromiumPath, chromiumAvailable, findChromium, chromiumInstallHint, CHROMIUM_ARGS, EXPORT_FORMATS, SHARED_PLOTLY_FILE, type ExportOptions, type ExportFormat, type ImageFormat, type ImageOptions, type NamedFigure, type ExportedFigure } from './export';
 export { layerFigure, layerGrid, figureLayers, isLayerFigure, type LayerGridOptions } from './static';
 export { encodeGif, decodePng, sharedPalette, type RgbaImage, type GifOptions } from './gif';
+export { pooledScatter, type PooledPoints, type PooledScatterOptions } from './pooled';
+export { sideBySide, type SideBySideOptions } from './compose';

@@ -2,13 +2,14 @@
 import type { LayerProjection } from '../geometry/project';
 import type { MlpLayerActivation, MlpLayerDifference } from '../mlp/index';
 import {
-  NEGATIVE_COLOR, POSITIVE_COLOR, confusionMatrix, cosineHeatmap, judgeScores, layerScatter, methodLabel, mlpActivationBars, probeAccuracyByLayer, scatter3d, steeringHeatmap,
+  NEGATIVE_COLOR, POSITIVE_COLOR, confusionMatrix, cosineHeatmap, pooledScatter, judgeScores, layerScatter, methodLabel, mlpActivationBars, probeAccuracyByLayer, scatter3d, steeringHeatmap,
 } from '../plots/index';
 import { vectorCosineMatrix, type SteeringVectorSet } from '../steering/vectors';
 import type { AbResult } from '../steering/ab';
 import { judgePoints, type SummaryRow } from '../judge/judge';
 import type { Figure } from '../plots/types';
 import type { Pair } from '../datasets/types';
+import type { PooledProjection } from '../geometry/pooled';
 import type { ProbeSummary } from './study';
 
 /** Human names of the probe kinds, for legends. */
@@ -62,6 +63,17 @@ export function geometryFigure(projections: LayerProjection[], opts: GeometryFig
     method,
     title: `${methodLabel(method)} of the residual stream, sycophantic vs not, by layer`,
     subtitle: where ? `${where}; drag the slider or press play to move through the layers` : undefined,
+  });
+}
+
+/** One t-SNE (or other method) of every layer pooled: coloured by layer and, beside it, by class. */
+export function pooledFigure(p: PooledProjection, opts: { model?: string; pairs?: readonly (Pair | undefined)[] } = {}): Figure {
+  const layers = (p.info.layers as number[] | undefined) ?? [...new Set(p.layer)];
+  const text = opts.pairs ? Array.from(p.pair, (k, i) => pointHover(opts.pairs![k], p.labels[i], k)) : undefined;
+  return pooledScatter({ coords: p.coords, layer: p.layer, labels: p.labels, text }, {
+    method: p.method,
+    title: `One ${methodLabel(p.method)} of all ${layers.length} layers pooled`,
+    subtitle: `${opts.model ? `${opts.model}; ` : ''}${p.pairsUsed} pairs × ${layers.length} layers = ${p.coords.rows} points, embedded together`,
   });
 }
 

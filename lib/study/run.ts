@@ -9,7 +9,7 @@ import { readResultsFile } from '../judge/results';
 import { atomicWriteJson } from '../util/fs';
 import { modelTag, type StudyConfig } from './config';
 import {
-  abFigure, bestProbeLayer, geometry3dFigure, geometryFigure, judgeFigure, mlpDifferenceFigure, mlpFigure, PROBE_NAMES,
+  abFigure, bestProbeLayer, geometry3dFigure, pooledFigure, geometryFigure, judgeFigure, mlpDifferenceFigure, mlpFigure, PROBE_NAMES,
   probeConfusionFigure, probesFigure, vectorCosineFigure,
 } from './figures';
 import { probesSection } from './probe-report';
@@ -121,11 +121,16 @@ export async function runStudy(cfg: StudyConfig, opts: RunStudyOptions = {}): Pr
       const [p3] = await study.geometry('umap', { dims: 3, layers: [mid] });
       geoFigs.push({ name: `geometry-umap-3d-L${mid}`, figure: geometry3dFigure(p3, { model: tag, pairs: await study.storePairs() }) });
     }
+    if (cfg.methods.includes('tsne') && store.layers.length > 1) {
+      const pooled = await study.geometryPooled('tsne');
+      geoFigs.push({ name: 'geometry-tsne-pooled', figure: pooledFigure(pooled, { model: tag, pairs: await study.storePairs() }) });
+    }
     figures.push(...geoFigs);
     sections.push({
       title: 'Geometry',
-      text: 'Each point is one text; colour says whether it is the sycophantic answer. Use the slider to move through layers. ' +
-        'The study found the two classes mixed in every 2-D view: no layer separates them at a glance, which motivates the probes below.',
+      text: 'Each point is one text; colour says whether it is the sycophantic answer (hover a point for its pair, subset, the user\'s stated view and text). Use the slider to move through layers. ' +
+        (cfg.methods.includes('tsne') && store.layers.length > 1 ? 'The pooled figure embeds every layer\'s points in one t-SNE: left coloured by layer, right by class. ' : '') +
+        '*For comparison, not a result of this run:* the original study (Llama-2-7B, Mistral-7B, MPT-7B) reported the two classes mixed in every 2-D view, which motivated its probes; whether this run looks the same is what the figures above show.',
       figures: geoFigs.map((f) => f.figure),
     });
 

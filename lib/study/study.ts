@@ -10,6 +10,7 @@ import type { HookedModel } from '../model/types';
 import { extractActivations, type ExtractSummary } from '../activations/extract';
 import { ActivationStore, openActivationStore } from '../activations/store';
 import { projectLayers, type LayerProjection, type ProjectionMethod } from '../geometry/project';
+import { loadPooled, projectPooled, savePooled, type PooledProjection } from '../geometry/pooled';
 import { probeSweep, type LayerProbeResult } from '../probes/sweep';
 import type { ProbeKind } from '../probes/types';
 import { mlpAverageActivation, mlpDifference, type MlpLayerActivation, type MlpLayerDifference } from '../mlp/index';
@@ -231,6 +232,17 @@ export class Study {
     return this.saved('geometry', file, settings, () => this.timed(`geometry ${method}`, () => projectLayers(store, {
       method, dims, hook, layers, seed: this.cfg.seed, iterations: settings.iterations, threads: this.cfg.threads,
     })), { save: (ps) => ps.map(toSavedProjection), load: (js: SavedProjection[]) => js.map(fromSavedProjection) });
+  }
+
+  /** Stage 3b: one embedding of every layer's points pooled (default t-SNE; saved as geometry/<method>-pooled.json). */
+  async geometryPooled(method: ProjectionMethod = 'tsne', opts: { hook?: 'resid' | 'mlp' | 'attn'; maxPoints?: number } = {}): Promise<PooledProjection> {
+    const store = await this.activations();
+    const hook = opts.hook ?? 'resid';
+    const settings = { method, hook, layers: store.layers, seed: this.cfg.seed, maxPoints: opts.maxPoints ?? 3000, iterations: method === 'tsne' ? this.cfg.tsneIterations : undefined };
+    const file = this.path('geometry', `${method}-pooled${hook === 'resid' ? '' : `-${hook}`}.json`);
+    return this.saved('geometry', file, settings, () => this.timed(`geometry ${method} pooled`, async () => projectPooled(store, {
+      method, hook, seed: this.cfg.seed, maxPoints: settings.maxPoints, iterations: settings.iterations, threads: this.cfg.threads,
+    })), { save: savePooled, load: loadPooled });
   }
 
   /** Stage 4: one probe per layer of every configured kind, trained on the train split and scored on the test split. */
