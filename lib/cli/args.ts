@@ -1,4 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { HookName } from '../model/types';
+import { HOOK_NAMES, parseLayerSpec } from '../study/settings';
 
 /** A CLI usage error: printed without a stack trace, exit code 2. */
 export class UsageError extends Error {
@@ -25,13 +27,15 @@ export function required(command: string, name: string, value: string | undefine
 }
 
 /** Parse a number flag, or throw a UsageError naming it. */
-export function numberFlag(command: string, name: string, value: string | undefined, fallback?: number): number {
+export function numberFlag(command: string, name: string, value: string | undefined, fallback?: number, opts: { above?: number; atLeast?: number } = {}): number {
   if (value === undefined) {
     if (fallback === undefined) throw new UsageError(`syco ${command}: --${name} is required`);
     return fallback;
   }
   const n = Number(value);
-  if (!Number.isFinite(n)) throw new UsageError(`syco ${command}: --${name} must be a number, got "${value}"`);
+  if (value.trim() === '' || !Number.isFinite(n)) throw new UsageError(`syco ${command}: --${name} must be a number, got "${value}"`);
+  if (opts.above !== undefined && !(n > opts.above)) throw new UsageError(`syco ${command}: --${name} must be > ${opts.above}, got ${value}`);
+  if (opts.atLeast !== undefined && !(n >= opts.atLeast)) throw new UsageError(`syco ${command}: --${name} must be ≥ ${opts.atLeast}, got "${value}"`);
   return n;
 }
 
@@ -55,12 +59,36 @@ export function parseNumberList(command: string, name: string, value: string): n
   return out;
 }
 
-/** Parse a layer selection: "all" (returns undefined) or a list/range of 0-based layers. */
+/** Parse a layer selection with the study's one layer grammar: "all", a range "2-5", a list "1,3,5" or a mix. */
 export function parseLayers(command: string, value: string | undefined): number[] | 'all' {
-  if (value === undefined || value === 'all') return 'all';
-  const layers = parseNumberList(command, 'layers', value);
-  for (const l of layers) {
-    if (!Number.isInteger(l) || l < 0) throw new UsageError(`syco ${command}: --layers: ${l} is not a 0-based layer index`);
+  if (value === undefined) return 'all';
+  try {
+    return parseLayerSpec('--layers', value);
+  } catch (err) {
+    throw new UsageError(`syco ${command}: ${(err as Error).message}`);
   }
-  return layers;
+}
+
+/** One of a fixed set of values, or a UsageError naming the flag and the choices. */
+export function oneOfFlag<T extends string>(command: string, name: string, value: string, allowed: readonly T[]): T {
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  const choices = allowed.length === 2 ? `${allowed[0]} or ${allowed[1]}` : `one of ${allowed.join(', ')}`;
+  throw new UsageError(`syco ${command}: --${name} must be ${choices}, got "${value}"`);
+}
+
+/** A hook flag (default resid). */
+export function hookFlag(command: string, value: string | undefined): HookName {
+  const hook = value ?? 'resid';
+  if (!(HOOK_NAMES as readonly string[]).includes(hook)) throw new UsageError(`syco ${command}: --hook must be ${HOOK_NAMES.slice(0, -1).join(', ')} or ${HOOK_NAMES[HOOK_NAMES.length - 1]}, got "${hook}"`);
+  return hook as HookName;
+}
+
+/** An optional integer flag (≥ min), or a UsageError naming it. */
+export function intFlag(command: string, name: string, value: string | undefined, min = -Infinity): number | undefined {
+  if (value === undefined) return undefined;
+  const x = Number(value);
+  if (value.trim() === '' || !Number.isInteger(x) || x < min) {
+    throw new UsageError(`syco ${command}: --${name} must be an integer${min > -Infinity ? ` ≥ ${min}` : ''}, got "${value}"`);
+  }
+  return x;
 }

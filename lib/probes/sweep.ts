@@ -8,6 +8,7 @@ import { accuracy, classMeans, confusion } from './common';
 import { trainProbe } from './train';
 import { accuracyInterval, type Interval } from './interval';
 import type { ProbeKind, ProbeOptions } from './types';
+import { readLayered } from '../util/results';
 
 /** Split pair ids 0..nPairs-1 into train/test: a seeded shuffle, the first round(testFrac·nPairs) pairs go to test. */
 export function splitPairs(nPairs: number, testFrac: number, seed: number): { train: Int32Array; test: Int32Array } {
@@ -175,6 +176,17 @@ export interface ProbeSweepOptions extends ProbeLayerOptions {
   quiet?: boolean;
   /** Called with each finished layer (e.g. to save partial results). */
   onLayer?: (r: LayerProbeResult) => void;
+}
+
+/** The format name of per-layer probe result files (`syco probe` and the Study's probes stage). */
+export const PROBES_FORMAT = 'syco-probes/1';
+
+/** A probe result without its direction vector (JSON-ready; one entry of a probe result file). */
+export type ProbeSummary = Omit<LayerProbeResult, 'direction'>;
+
+/** Read a syco-probes/1 file (from `syco probe` or a run folder's probes/) as per-layer probe results. */
+export function readProbeResults(file: string): ProbeSummary[] {
+  return readLayered<ProbeSummary>(file, PROBES_FORMAT).layers;
 }
 
 /** Train one probe per layer of an activation run; one layer in memory at a time. */

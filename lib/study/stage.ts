@@ -3,11 +3,13 @@
 // they differ it is refused before anything is written, naming the differences and the `--redo <stage>` that applies
 // them. `--redo <stage>` clears that stage and everything downstream, so a folder always holds one configuration.
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { atomicWriteJson, ensureDir, sha256 } from '../util/fs';
+import { join } from 'node:path';
+import { atomicWriteJson, ensureDir } from '../util/fs';
+import { settingsKey } from '../util/results';
 import { mergeSettings, SETTING_KEYS, settingFlag, settingStages, STAGES, type StageName, type StudyConfig } from './settings';
 
 export { STAGES, type StageName } from './settings';
+export * from '../util/results';
 
 /** The settings a stage's results depend on (plain JSON values). */
 export type StageSettings = Record<string, unknown>;
@@ -109,11 +111,6 @@ export function settingsDifferences(stage: StageName, saved: StageSettings, requ
     if (JSON.stringify(saved[k] ?? null) !== JSON.stringify(requested[k] ?? null)) out.push({ stage, setting: k, saved: saved[k], requested: requested[k] });
   }
   return out;
-}
-
-/** A hash of the settings a saved result depends on. */
-export function settingsKey(value: unknown): string {
-  return sha256(JSON.stringify(value)).slice(0, 16);
 }
 
 /** What stages.json records per stage. */
@@ -221,57 +218,3 @@ export class StageBook {
   }
 }
 
-/** A saved result file: `{format, key, settings, result}` (the one format every stage result and CLI command writes). */
-export interface SavedResult<J> {
-  format?: string;
-  key: string;
-  settings: unknown;
-  result: J;
-}
-
-/** Converts a result that is not plain JSON (typed arrays) to and from its saved form. */
-export interface ResultCodec<T, J> {
-  save(v: T): J;
-  load(j: J): T;
-}
-
-/** Read a saved result file when it was saved for these settings (else undefined). */
-export function loadResult<T, J = T>(file: string, settings: unknown, codec?: ResultCodec<T, J>): T | undefined {
-  if (!existsSync(file)) return undefined;
-  let doc: SavedResult<J>;
-  try {
-    doc = JSON.parse(readFileSync(file, 'utf8')) as SavedResult<J>;
-  } catch (err) {
-    throw new Error(`${file}: unreadable result (${(err as Error).message}); delete it to recompute`);
-  }
-  if (doc.key !== settingsKey(settings)) return undefined;
-  return codec ? codec.load(doc.result) : (doc.result as unknown as T);
-}
-
-/** Save a result atomically in the one result format. */
-export function saveResult<T, J = T>(file: string, settings: unknown, result: T, codec?: ResultCodec<T, J>, format?: string): void {
-  ensureDir(dirname(file));
-  const doc: SavedResult<J> = { ...(format ? { format } : {}), key: settingsKey(settings), settings, result: codec ? codec.save(result) : (result as unknown as J) };
-  atomicWriteJson(file, doc);
-}
-
-/** A result computed once: read from `file` when saved for the same settings, else computed and saved. */
-export async function savedResult<T, J = T>(file: string, settings: unknown, compute: () => Promise<T> | T, codec?: ResultCodec<T, J>): Promise<T> {
-  const hit = loadResult(file, settings, codec);
-  if (hit !== undefined) return hit;
-  const result = await compute();
-  saveResult(file, settings, result, codec);
-  return result;
-}
-
-/** Read a saved result file whatever its settings (for readers such as the figure builders); names the file on error. */
-export function readResult<T, J = T>(file: string, codec?: ResultCodec<T, J>): { settings: unknown; result: T } {
-  let doc: SavedResult<J>;
-  try {
-    doc = JSON.parse(readFileSync(file, 'utf8')) as SavedResult<J>;
-  } catch (err) {
-    throw new Error(`${file}: unreadable result (${(err as Error).message})`);
-  }
-  if (!doc || typeof doc !== 'object' || !('result' in doc)) throw new Error(`${file}: not a saved result (no "result" field)`);
-  return { settings: doc.settings, result: codec ? codec.load(doc.result) : (doc.result as unknown as T) };
-}

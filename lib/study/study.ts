@@ -11,7 +11,8 @@ import { extractActivations, type ExtractSummary } from '../activations/extract'
 import { ActivationStore, openActivationStore } from '../activations/store';
 import { projectLayers, type LayerProjection, type ProjectionMethod } from '../geometry/project';
 import { loadPooled, projectPooled, savePooled, type PooledProjection } from '../geometry/pooled';
-import { probeSweep, type LayerProbeResult } from '../probes/sweep';
+import { fromSavedProjection, GEOMETRY_FORMAT, toSavedProjection, type SavedLayerProjection } from '../geometry/saved';
+import { PROBES_FORMAT, probeSweep, type ProbeSummary } from '../probes/sweep';
 import type { ProbeKind } from '../probes/types';
 import { mlpAverageActivation, mlpDifference, type MlpLayerActivation, type MlpLayerDifference } from '../mlp/index';
 import { computeVectors, loadVectors, saveVectors, vectorDigest, type SteeringVectorSet } from '../steering/vectors';
@@ -20,9 +21,8 @@ import { abEvaluate, abItemsFromPairs, loadAbItems, type AbResult } from '../ste
 import { defaultPersonaPrompts, loadPromptList } from '../datasets/index';
 import type { JudgeReport } from '../judge/judge';
 import { atomicWriteJson, ensureDir } from '../util/fs';
-import { matrix, type Matrix } from '../util/matrix';
 import { modelTag, resolveSteerLayers, signedMultipliers, type StudyConfig } from './config';
-import { savedResult, settingsKey, StageBook, stageSettings, type ResultCodec, type StageName, type StageSettings } from './stage';
+import { layeredResult, savedResult, settingsKey, StageBook, stageSettings, type ResultCodec, type StageName, type StageSettings } from './stage';
 import { modelSha256 } from './model-hash';
 
 /** The data stage's result: the sampled pairs, their train/test split, and where they came from. */
@@ -37,8 +37,7 @@ export interface StudyData {
   stats: { rows: number; skipped: number; built: number; dropped: number; bySubset: Record<string, number>; files: string[] };
 }
 
-/** A probe result without its direction vector (JSON-ready). */
-export type ProbeSummary = Omit<LayerProbeResult, 'direction'>;
+export type { ProbeSummary } from '../probes/sweep';
 
 /** The MLP stage's result: the study's normalised average activation and the pos−neg difference statistics. */
 export interface StudyMlp {
@@ -227,11 +226,17 @@ export class Study {
     const dims = opts.dims ?? 2;
     const hook = opts.hook ?? 'resid';
     const layers = opts.layers ?? store.layers;
-    const settings = { method, dims, hook, layers, seed: this.cfg.seed, iterations: method === 'tsne' ? this.cfg.tsneIterations : undefined };
+    const settings = { method, dims, hook, of: 'both', seed: this.cfg.seed, iterations: method === 'tsne' ? this.cfg.tsneIterations : null };
     const file = this.path('geometry', `${method}${dims === 3 ? '-3d' : ''}${hook === 'resid' ? '' : `-${hook}`}.json`);
-    return this.saved('geometry', file, settings, () => this.timed(`geometry ${method}`, () => projectLayers(store, {
-      method, dims, hook, layers, seed: this.cfg.seed, iterations: settings.iterations, threads: this.cfg.threads,
-    })), { save: (ps) => ps.map(toSavedProjection), load: (js: SavedProjection[]) => js.map(fromSavedProjection) });
+    await this.stage('geometry');
+    const { layers: saved } = await layeredResult<SavedLayerProjection>(file, {
+      format: GEOMETRY_FORMAT, settings, layers, extra: { pair_ids: store.pairIds },
+      compute: (todo, done) => this.timed(`geometry ${method}`, () => void projectLayers(store, {
+        method, dims, hook, layers: todo, seed: this.cfg.seed, iterations: settings.iterations ?? undefined, threads: this.cfg.threads,
+        onLayer: (p) => done(toSavedProjection(p)),
+      })),
+    });
+    return saved.map((l) => fromSavedProjection(l));
   }
 
   /** Stage 3b: one embedding of every layer's points pooled (default t-SNE; saved as geometry/<method>-pooled.json). */
@@ -251,12 +256,17 @@ export class Study {
     const hook = opts.hook ?? 'resid';
     const out: Record<string, ProbeSummary[]> = {};
     for (const kind of kinds) {
-      const settings = { kind, hook, testFrac: this.cfg.testFrac, valFrac: 0.25, seed: this.cfg.seed, layers: store.layers };
+      const settings = { kind, hook, testFrac: this.cfg.testFrac, valFrac: 0.25, seed: this.cfg.seed };
       const file = this.path('probes', `${kind}${hook === 'resid' ? '' : `-${hook}`}.json`);
-      out[kind] = await this.saved('probes', file, settings, async () => {
-        const results = await this.timed(`probe ${kind}`, () => probeSweep(store, { probe: kind, hook, testFrac: this.cfg.testFrac, valFrac: settings.valFrac, seed: this.cfg.seed, quiet: opts.quiet }));
-        return results.map(({ direction: _d, ...rest }): ProbeSummary => rest);
+      await this.stage('probes');
+      const res = await layeredResult<ProbeSummary>(file, {
+        format: PROBES_FORMAT, settings, layers: store.layers,
+        compute: (todo, done) => this.timed(`probe ${kind}`, () => void probeSweep(store, {
+          probe: kind, hook, testFrac: this.cfg.testFrac, valFrac: settings.valFrac, seed: this.cfg.seed, layers: todo, quiet: opts.quiet,
+          onLayer: ({ direction: _d, ...entry }) => done(entry),
+        })),
       });
+      out[kind] = res.layers;
     }
     return out;
   }
@@ -354,30 +364,4 @@ export class Study {
       await m?.dispose();
     }
   }
-}
-
-/** A LayerProjection as JSON (typed arrays as plain arrays). */
-interface SavedProjection {
-  layer: number;
-  hook: LayerProjection['hook'];
-  method: LayerProjection['method'];
-  of: LayerProjection['of'];
-  rows: number;
-  cols: number;
-  coords: number[];
-  labels: number[];
-  pair: number[];
-  info: Record<string, unknown>;
-}
-
-function toSavedProjection(p: LayerProjection): SavedProjection {
-  return {
-    layer: p.layer, hook: p.hook, method: p.method, of: p.of, rows: p.coords.rows, cols: p.coords.cols,
-    coords: Array.from(p.coords.data), labels: Array.from(p.labels), pair: Array.from(p.pair), info: p.info,
-  };
-}
-
-function fromSavedProjection(s: SavedProjection): LayerProjection {
-  const coords: Matrix = matrix(s.rows, s.cols, Float32Array.from(s.coords));
-  return { layer: s.layer, hook: s.hook, method: s.method, of: s.of, coords, labels: Uint8Array.from(s.labels), pair: Int32Array.from(s.pair), info: s.info };
 }

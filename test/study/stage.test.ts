@@ -10,6 +10,9 @@ import { after, test } from 'node:test';
 import { sharedAsset } from '../helpers';
 import { StageBook, StageConflictError, stageSettings, withDownstream } from '../../lib/study/stage';
 import { studyConfig } from '../../lib/study/config';
+import { geometryFigure, probesFigure } from '../../lib/study/figures';
+import { readProjections } from '../../lib/geometry/saved';
+import { readProbeResults } from '../../lib/probes/sweep';
 
 const tmp = mkdtempSync(join(tmpdir(), 'syco-stage-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -100,6 +103,23 @@ test('syco run --out with a changed --position, --layers, --pairs or --model is 
   assert.equal(first.code, 0, first.stderr);
   const before = snapshot(out);
   assert.ok(Object.keys(before).includes('stages.json'));
+
+  // `syco geometry` and `syco probe` on the run's activations write the format the run folder holds; both load into the figure builders.
+  const g = syco(['geometry', '--acts', join(out, 'activations'), '--method', 'pca', '--out', join(tmp, 'pca.json'), '--quiet']);
+  assert.equal(g.code, 0, g.stderr);
+  const p = syco(['probe', '--acts', join(out, 'activations'), '--probe', 'mm', '--out', join(tmp, 'mm.json'), '--quiet']);
+  assert.equal(p.code, 0, p.stderr);
+  const cliProj = readProjections(join(tmp, 'pca.json'));
+  const runProj = readProjections(join(out, 'geometry', 'pca.json'));
+  assert.deepEqual(cliProj.map((x) => x.layer), [0, 1, 2]);
+  assert.deepEqual(cliProj.map((x) => Array.from(x.coords.data)), runProj.map((x) => Array.from(x.coords.data)), 'same coordinates from the CLI and the study');
+  const fig = geometryFigure(cliProj);
+  assert.equal(fig.data.filter((tr) => (tr as { x?: unknown[] }).x?.length === 8).length >= 2, true, 'one trace per class with 8 points each');
+  const cliProbes = readProbeResults(join(tmp, 'mm.json'));
+  assert.deepEqual(cliProbes.map((r) => r.layer), [0, 1, 2]);
+  const pf = probesFigure({ mm: cliProbes });
+  assert.ok(pf.data.length >= 1);
+  assert.deepEqual(cliProbes.map((r) => r.train_acc), readProbeResults(join(out, 'probes', 'mm.json')).map((r) => r.train_acc));
 
   const changes: [string[], RegExp, string][] = [
     [[...model, '--position', '-1'], /--position: -2 in the folder, -1 now/, 'activations'],
