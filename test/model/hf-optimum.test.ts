@@ -68,6 +68,33 @@ async function checkBatch(m: HookedModel, ids: number[][], err: Errors): Promise
   }
 }
 
+test('hf-optimum assets are present (models and variants)', (t) => {
+  // The per-model tests below are generated from the folder listing: without the folder, this one fails under CI.
+  if (!sharedAsset(t, join(HF_REL, 'models')) || !sharedAsset(t, join(HF_REL, 'variants', 'models'))) return;
+  assert.ok(modelNames(ROOT).length >= 24, `expected the 24 exports in ${ROOT}/models`);
+  assert.ok(modelNames(join(ROOT, 'variants')).length >= 41, `expected the 41 variants in ${ROOT}/variants/models`);
+});
+
+test('a graph without past inputs generates as the with-past graph does, also steered from a position or on generated tokens only', async (t) => {
+  const withPast = sharedAsset(t, join(HF_REL, 'models', 'llama'));
+  const noPast = sharedAsset(t, join(HF_REL, 'models', 'llama-nopast'));
+  if (!withPast || !noPast) return;
+  const a = await load(t, withPast);
+  const b = await load(t, noPast);
+  const g = meta(ROOT, 'llama');
+  const vector = npy(join(ROOT, 'golden', 'llama', 'steer_vector.npy')).data;
+  const err = new Errors(TOL);
+  for (const fromPosition of [undefined, 3, 'generated'] as const) {
+    const steering: SteeringVector[] = [{ layer: g.steer_layer, vector, multiplier: 1, fromPosition }];
+    const opts = { maxNewTokens: 8, greedy: true, ignoreEos: true, returnLogits: true, steering };
+    const x = await a.generate(g.texts[1].ids, opts);
+    const y = await b.generate(g.texts[1].ids, opts);
+    assert.deepEqual(y.ids, x.ids, `ids, steered from ${fromPosition ?? 'every position'}`);
+    err.check('step_logits', `step logits, steered from ${fromPosition ?? 'every position'}`, y.stepLogits!.data, x.stepLogits!.data);
+  }
+  err.report(t);
+});
+
 for (const name of modelNames(ROOT)) {
   test(`hf-optimum ${name}: embeds, every block's resid/mlp/attn, final norm, logits ≤ 1e-5 of HF; greedy and steered greedy ids; padded batch`, async (t) => {
     const dir = sharedAsset(t, join(HF_REL, 'models', name));
