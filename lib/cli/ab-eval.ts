@@ -10,7 +10,7 @@ import { atomicWriteJson } from '../util/fs';
 
 const USAGE = `usage: syco ab-eval --model <dir-or-id> --vectors <dir> --layers <list|i-j> --multipliers <list>
                     --dataset <file> --out <file.json> [--chat | --no-chat] [--steer-from all|answer]
-                    [--batch-size B] [--limit N] [--held-out | --exclude-pairs <acts dir>]
+                    [--batch-tokens T] [--batch-size B] [--limit N] [--held-out | --exclude-pairs <acts dir>]
                     [--dtype fp32] [--model-file F] [--threads T] [--device cpu|cuda|webgpu|coreml|dml] [--quiet]
 
 A/B behavioural evaluation of steering. For each layer and multiplier (an explicit list; include 0 for the
@@ -25,7 +25,9 @@ layer × multiplier table.
   --multipliers    e.g. "-2,-1,0,1,2"
   --chat/--no-chat force or forbid the chat template (default: use it when the model has one)
   --steer-from     all (default, every position) or answer (from the end of the question on, CAA-style)
-  --batch-size     prompts per forward pass (default 8)
+  --batch-tokens   padded tokens per forward pass (default 2048 unless only --batch-size is given): items sorted
+                   by length within windows; every nonzero multiplier of a layer runs in the same pass
+  --batch-size     most prompt rows per forward pass (64 with the token budget; alone: 8, item order)
   --limit          first N items only
   --held-out       leave out rows whose pairs the vectors were computed from (the vectors' activation run)
   --exclude-pairs  leave out the pairs of this activation run`;
@@ -39,7 +41,7 @@ export const command: Command = {
     const { values } = parseFlags('ab-eval', joinNegativeFlagValues(argv, VALUE_FLAGS), {
       model: { type: 'string' }, vectors: { type: 'string' }, layers: { type: 'string' }, multipliers: { type: 'string' },
       dataset: { type: 'string' }, out: { type: 'string' }, chat: { type: 'boolean' }, 'no-chat': { type: 'boolean' },
-      'steer-from': { type: 'string' }, 'batch-size': { type: 'string' }, limit: { type: 'string' }, 'held-out': { type: 'boolean' },
+      'steer-from': { type: 'string' }, 'batch-size': { type: 'string' }, 'batch-tokens': { type: 'string' }, limit: { type: 'string' }, 'held-out': { type: 'boolean' },
       'exclude-pairs': { type: 'string' }, dtype: { type: 'string' }, 'model-file': { type: 'string' }, threads: { type: 'string' }, device: { type: 'string' },
       quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     });
@@ -56,8 +58,10 @@ export const command: Command = {
     const chat = values.chat ? true : values['no-chat'] ? false : 'auto' as const;
     const steerFrom = values['steer-from'] ?? 'all';
     if (steerFrom !== 'all' && steerFrom !== 'answer') throw new UsageError(`syco ab-eval: --steer-from must be all or answer, got "${steerFrom}"`);
-    const batchSize = numberFlag('ab-eval', 'batch-size', values['batch-size'], 8);
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new UsageError('syco ab-eval: --batch-size must be a positive integer');
+    const batchSize = values['batch-size'] === undefined ? undefined : numberFlag('ab-eval', 'batch-size', values['batch-size']);
+    if (batchSize !== undefined && (!Number.isInteger(batchSize) || batchSize < 1)) throw new UsageError('syco ab-eval: --batch-size must be a positive integer');
+    const batchTokens = values['batch-tokens'] === undefined ? undefined : numberFlag('ab-eval', 'batch-tokens', values['batch-tokens']);
+    if (batchTokens !== undefined && (!Number.isInteger(batchTokens) || batchTokens < 1)) throw new UsageError('syco ab-eval: --batch-tokens must be a positive integer');
     const limit = values.limit === undefined ? undefined : numberFlag('ab-eval', 'limit', values.limit);
     if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new UsageError('syco ab-eval: --limit must be a positive integer');
     if (values['held-out'] && values['exclude-pairs']) throw new UsageError('syco ab-eval: --held-out and --exclude-pairs are exclusive');
@@ -77,12 +81,12 @@ export const command: Command = {
     const { abEvaluate, formatAbTable } = await import('../steering/ab');
     const model = await loadHookedModel(modelId, { dtype: values.dtype, modelFileName: values['model-file'], threads, device: values.device });
     try {
-      const res = await abEvaluate(model, { vectors, layers: vectors.layers, multipliers, items, chat, batchSize, steerFrom, quiet: values.quiet });
+      const res = await abEvaluate(model, { vectors, layers: vectors.layers, multipliers, items, chat, batchSize, batchTokens, steerFrom, quiet: values.quiet });
       atomicWriteJson(out, {
         kind: 'ab-eval',
         settings: {
           model: model.id, model_sha256: model.sourceHash, vectors: vectorsDir, vectors_meta: vectors.meta, dataset, dataset_kind: kind,
-          excluded_pairs: excludeIds?.length ?? 0, format: res.format, steer_from: res.steerFrom, batch_size: batchSize,
+          excluded_pairs: excludeIds?.length ?? 0, format: res.format, steer_from: res.steerFrom, batch_size: batchSize ?? null, batch_tokens: batchTokens ?? null,
         },
         layers: res.layers,
         multipliers: res.multipliers,

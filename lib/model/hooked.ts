@@ -292,6 +292,7 @@ export class OnnxHookedModel implements HookedModel {
       if (!v.vector || v.vector.length !== H) throw new Error(`steering[${k}]: vector has ${v.vector?.length} values, the model's hidden size is ${H}`);
       if (!Number.isFinite(v.multiplier)) throw new Error(`steering[${k}]: multiplier ${v.multiplier} is not a finite number`);
       assertFiniteVector(`steering[${k}] (layer ${v.layer}): vector`, v.vector);
+      if (v.rows && !v.rows.every((r) => Number.isInteger(r) && r >= 0 && r < B)) throw new Error(`steering[${k}]: rows must be batch rows in [0, ${B}), got ${v.rows.join(', ')}`);
       if (!byLayer.has(v.layer)) byLayer.set(v.layer, []);
       byLayer.get(v.layer)!.push(v);
     }
@@ -301,6 +302,17 @@ export class OnnxHookedModel implements HookedModel {
         feeds[steerInputName(l)] = this.zeroSteer;
         continue;
       }
+      const rowsOf = (v: SteeringVector): Set<number> | null => (v.rows ? new Set(v.rows) : null);
+      if (vs.every((v) => v.fromPosition === undefined) && vs.some((v) => v.rows)) {
+        // Per-row vectors at every position: one [B, 1, H] slab.
+        const data = new Float32Array(B * H);
+        for (const v of vs) {
+          const only = rowsOf(v);
+          for (let b = 0; b < B; b++) if (!only || only.has(b)) for (let h = 0; h < H; h++) data[b * H + h] += v.multiplier * v.vector[h];
+        }
+        feeds[steerInputName(l)] = new ort.Tensor('float32', data, [B, 1, H]);
+        continue;
+      }
       if (vs.every((v) => v.fromPosition === undefined)) {
         const data = new Float32Array(H);
         for (const v of vs) for (let h = 0; h < H; h++) data[h] += v.multiplier * v.vector[h];
@@ -308,11 +320,13 @@ export class OnnxHookedModel implements HookedModel {
         continue;
       }
       const data = new Float32Array(B * S * H);
+      const only = vs.map(rowsOf);
       for (let b = 0; b < B; b++) {
         for (let c = 0; c < S; c++) {
           const pos = posOf(b, c);
           const o = (b * S + c) * H;
-          for (const v of vs) {
+          for (const [k, v] of vs.entries()) {
+            if (only[k] && !only[k]!.has(b)) continue;
             const on = v.fromPosition === undefined ||
               (v.fromPosition === 'generated' ? pos !== null && pos >= generatedFrom : pos !== null && pos >= v.fromPosition);
             if (!on) continue;
@@ -359,7 +373,10 @@ export class OnnxHookedModel implements HookedModel {
       // would shift with it, and dynamically quantised graphs take one range over the whole batch: run texts one at
       // a time so that results never depend on batch composition.
       const parts: CaptureResult[] = [];
-      for (const x of ids) parts.push(await this.run([x], req, opts));
+      for (const [k, v] of (opts.steering ?? []).entries()) {
+        if (v.rows && !v.rows.every((r) => Number.isInteger(r) && r >= 0 && r < ids.length)) throw new Error(`steering[${k}]: rows must be batch rows in [0, ${ids.length}), got ${v.rows.join(', ')}`);
+      }
+      for (const [k, x] of ids.entries()) parts.push(await this.run([x], req, { ...opts, steering: steeringOfRow(opts.steering, k) }));
       return mergeResults(parts);
     }
     const hooks = req.hooks ?? ['resid'];
@@ -553,6 +570,11 @@ export class OnnxHookedModel implements HookedModel {
   async dispose(): Promise<void> {
     await this.sessions.dispose();
   }
+}
+
+/** The steering of batch row k when the row is run on its own (row-restricted vectors of other rows dropped). */
+function steeringOfRow(steering: SteeringVector[] | undefined, k: number): SteeringVector[] | undefined {
+  return steering?.filter((v) => !v.rows || v.rows.includes(k)).map((v) => ({ ...v, rows: undefined }));
 }
 
 function mergeResults(parts: CaptureResult[]): CaptureResult {

@@ -32,6 +32,8 @@ export interface SteeringVector {
    * a number ≥ 0 = that position onward; 'generated' = only newly generated tokens (CAA-style).
    */
   fromPosition?: number | 'generated';
+  /** Batch rows (texts, 0-based) this vector steers; undefined = every row. Lets one pass hold many settings. */
+  rows?: number[];
 }
 
 /** Result of a batched forward pass with captures. */

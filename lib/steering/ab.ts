@@ -11,6 +11,10 @@ import { DatasetError, readDatasetText } from '../datasets/errors';
 import type { Pair, SycophancyRow } from '../datasets/types';
 import { Progress } from '../util/progress';
 import { steeringAt, type SteeringVectorSet } from './vectors';
+import { planBatches } from '../activations/batching';
+
+/** Default token budget of an A/B forward pass when neither batchSize nor batchTokens is given. */
+export const DEFAULT_AB_BATCH_TOKENS = 2048;
 
 /** One A/B question: the question with its choice lines, and the sycophantic (matching) letter. */
 export interface AbItem {
@@ -139,8 +143,13 @@ export interface AbOptions {
   items: AbItem[];
   /** true = chat template (error when none), false = plain, 'auto' (default) = chat when the model has a template. */
   chat?: boolean | 'auto';
-  /** Prompts per forward pass (default 8; left-padded). */
+  /** Most prompt rows per forward pass (default 64 with the token budget; 8 when only batchSize is given). */
   batchSize?: number;
+  /**
+   * Padded tokens per forward pass (rows × longest prompt; default 2048 unless only batchSize is given): items are
+   * sorted by length within windows and every nonzero multiplier of a layer runs in the same pass.
+   */
+  batchTokens?: number;
   /** Default 'all'. */
   steerFrom?: AbSteerFrom;
   onProgress?: (p: { done: number; total: number }) => void;
@@ -203,35 +212,59 @@ function meanStderr(xs: number[]): { mean: number; stderr: number } {
   return { mean, stderr: Math.sqrt(v / n) };
 }
 
-/** Score every item at one steering setting: per item {p, pA, pB}, batched (grouped by start position for 'answer'). */
-async function scoreAll(
-  model: HookedModel, prepared: PreparedAbItem[], steer: (fromPosition?: number) => SteeringVector[], steerFrom: AbSteerFrom,
-  batchSize: number, tick: (n: number) => void, signal?: AbortSignal,
-): Promise<{ p: number; pA: number; pB: number }[]> {
-  const out = new Array<{ p: number; pA: number; pB: number }>(prepared.length);
-  const groups = new Map<number, number[]>();
-  prepared.forEach((it, i) => {
-    const key = steerFrom === 'answer' ? it.answerStart : -1;
-    if (!groups.has(key)) groups.set(key, []);
-    groups.get(key)!.push(i);
+type Score = { p: number; pA: number; pB: number };
+
+/** How A/B prompts are grouped into forward passes (rows = items × the multipliers scored together). */
+interface AbBatching {
+  /** Padded tokens per pass (rows × longest prompt); undefined = fixed passes of maxRows rows in item order. */
+  batchTokens?: number;
+  maxRows: number;
+}
+
+/**
+ * Score every item at several multipliers of one layer (layer null: unsteered) in shared forward passes: each pass
+ * holds a group of items once per multiplier, every row steered by its own vector (per-row steering). Items are
+ * grouped length-aware (sorted within windows, packed to the token budget). Returns scores [multiplier][item].
+ */
+async function scoreCells(
+  model: HookedModel, prepared: PreparedAbItem[], vectors: SteeringVectorSet, layer: number | null, multipliers: number[],
+  steerFrom: AbSteerFrom, batching: AbBatching, tick: (n: number) => void, signal?: AbortSignal,
+): Promise<Score[][]> {
+  const M = multipliers.length;
+  const out: Score[][] = multipliers.map(() => new Array<Score>(prepared.length));
+  const plan = planBatches(prepared.map((it) => it.promptIds.length), {
+    batchTokens: batching.batchTokens, maxItems: Math.max(1, Math.floor(batching.maxRows / M)), rowsPerItem: M,
   });
-  for (const [key, idx] of groups) {
-    const steering = steer(key >= 0 ? key : undefined);
-    for (let s = 0; s < idx.length; s += batchSize) {
-      if (signal?.aborted) {
-        const e = new Error('A/B evaluation aborted');
-        e.name = 'AbortError';
-        throw e;
-      }
-      const batch = idx.slice(s, s + batchSize);
-      const logits = await model.nextTokenLogits(batch.map((i) => prepared[i].promptIds), { steering });
-      batch.forEach((i, r) => {
-        const row = logits.data.subarray(r * logits.cols, (r + 1) * logits.cols);
-        const { p, pA, pB } = abProbabilities(row, prepared[i].sycId, prepared[i].otherId);
-        out[i] = { p, pA, pB };
-      });
-      tick(batch.length);
+  for (const batch of plan) {
+    if (signal?.aborted) {
+      const e = new Error('A/B evaluation aborted');
+      e.name = 'AbortError';
+      throw e;
     }
+    const n = batch.length;
+    const texts: number[][] = [];
+    const groups = new Map<string, SteeringVector>();
+    multipliers.forEach((m, k) => {
+      batch.forEach((i, j) => {
+        texts.push(prepared[i].promptIds);
+        if (layer === null) return;
+        const from = steerFrom === 'answer' ? prepared[i].answerStart : undefined;
+        for (const v of steeringAt(vectors, layer, m, from)) {
+          const key = `${m}|${from ?? ''}`;
+          const g = groups.get(key);
+          if (g) g.rows!.push(k * n + j);
+          else groups.set(key, { ...v, rows: [k * n + j] });
+        }
+      });
+    });
+    const logits = await model.nextTokenLogits(texts, { steering: [...groups.values()] });
+    multipliers.forEach((_m, k) => {
+      batch.forEach((i, j) => {
+        const r = k * n + j;
+        out[k][i] = abProbabilities(logits.data.subarray(r * logits.cols, (r + 1) * logits.cols), prepared[i].sycId, prepared[i].otherId);
+      });
+    });
+    tick(n * M);
   }
   return out;
 }
@@ -252,8 +285,11 @@ export async function abEvaluate(model: HookedModel, opts: AbOptions): Promise<A
     if (!Number.isInteger(l) || l < 0 || l >= model.numLayers) throw new Error(`abEvaluate: layer ${l} out of range (model has ${model.numLayers} layers)`);
   }
   if (vectors.meta.hidden !== model.hiddenSize) throw new Error(`abEvaluate: vectors have hidden size ${vectors.meta.hidden}, model ${model.id} has ${model.hiddenSize}`);
-  const batchSize = opts.batchSize ?? 8;
+  const batchTokens = opts.batchTokens ?? (opts.batchSize === undefined ? DEFAULT_AB_BATCH_TOKENS : undefined);
+  const batchSize = opts.batchSize ?? (batchTokens === undefined ? 8 : 64);
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`abEvaluate: batchSize must be a positive integer, got ${batchSize}`);
+  if (batchTokens !== undefined && (!Number.isInteger(batchTokens) || batchTokens < 1)) throw new Error(`abEvaluate: batchTokens must be a positive integer, got ${batchTokens}`);
+  const batching: AbBatching = { batchTokens, maxRows: batchSize };
   const steerFrom = opts.steerFrom ?? 'all';
   if (steerFrom !== 'all' && steerFrom !== 'answer') throw new Error(`abEvaluate: steerFrom must be 'all' or 'answer', got "${steerFrom}"`);
   const prepared = prepareAbItems(model, opts.items, { chat: opts.chat });
@@ -263,17 +299,14 @@ export async function abEvaluate(model: HookedModel, opts: AbOptions): Promise<A
   const total = prepared.length * (layers.length * nonZero + (multipliers.includes(0) ? 1 : 0));
   const prog = new Progress({ label: 'ab-eval', total, quiet: opts.quiet, stream: opts.progressStream });
   const tick = (n: number) => { prog.tick(n); opts.onProgress?.({ done: prog.done, total }); };
-  let zero: { p: number; pA: number; pB: number }[] | undefined;
+  // The unsteered control once, then per layer every nonzero multiplier in the same passes.
+  const zero = multipliers.includes(0) ? (await scoreCells(model, prepared, vectors, null, [0], steerFrom, batching, tick, opts.signal))[0] : undefined;
+  const steered = multipliers.filter((m) => m !== 0);
   const cells: AbCell[] = [];
   for (const layer of layers) {
+    const byMult = steered.length ? await scoreCells(model, prepared, vectors, layer, steered, steerFrom, batching, tick, opts.signal) : [];
     for (const m of multipliers) {
-      let scores: { p: number; pA: number; pB: number }[];
-      if (m === 0) {
-        zero ??= await scoreAll(model, prepared, () => [], steerFrom, batchSize, tick, opts.signal);
-        scores = zero;
-      } else {
-        scores = await scoreAll(model, prepared, (from) => steeringAt(vectors, layer, m, from), steerFrom, batchSize, tick, opts.signal);
-      }
+      const scores = m === 0 ? zero! : byMult[steered.indexOf(m)];
       const p = scores.map((s) => s.p);
       const { mean, stderr } = meanStderr(p);
       cells.push({ layer, multiplier: m, meanP: mean, n: p.length, stderr, p, pSyc: scores.map((s) => s.pA), pOther: scores.map((s) => s.pB) });

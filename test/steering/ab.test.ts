@@ -114,6 +114,32 @@ test('A/B evaluation on stories260K', async (t) => {
     }
   });
 
+  await t.test('one pass per layer: every nonzero multiplier of a layer shares the forward passes, per-row steering', async () => {
+    const calls: { rows: number; steering: number }[] = [];
+    const counting: HookedModel = Object.create(model);
+    counting.nextTokenLogits = async (texts, opts) => {
+      calls.push({ rows: texts.length, steering: opts?.steering?.length ?? 0 });
+      return model.nextTokenLogits(texts, opts);
+    };
+    const few = items.slice(0, 5);
+    const res = await abEvaluate(counting, { vectors: set, layers: [0, 4], multipliers: [-3, 0, 3, 6], items: few, steerFrom: 'answer', quiet: true });
+    // Token budget 2048 with 3 nonzero multipliers: every pass holds 3 rows per item; one control row per item.
+    const control = calls.filter((c) => c.steering === 0);
+    const steered = calls.filter((c) => c.steering > 0);
+    assert.equal(control.reduce((a, c) => a + c.rows, 0), few.length, 'the control runs once');
+    assert.equal(steered.reduce((a, c) => a + c.rows, 0), 2 * 3 * few.length, 'each (layer, multiplier, item) once');
+    assert.ok(steered.every((c) => c.rows % 3 === 0), 'all three multipliers in the same pass');
+    const prep = prepareAbItems(model, few);
+    for (const cell of res.cells) {
+      for (let i = 0; i < few.length; i++) {
+        const steering = cell.multiplier === 0 ? [] : [{ layer: cell.layer, vector: set.vectors.get(cell.layer)!, multiplier: cell.multiplier, fromPosition: prep[i].answerStart }];
+        const logits = await model.nextTokenLogits([prep[i].promptIds], { steering });
+        const want = twoSoftmax(logits.data, prep[i].sycId, prep[i].otherId);
+        assert.ok(Math.abs(cell.p[i] - want) < 1e-5, `layer ${cell.layer} × ${cell.multiplier} item ${i}: ${cell.p[i]} vs ${want}`);
+      }
+    }
+  });
+
   await t.test('bad input', async () => {
     await assert.rejects(abEvaluate(model, { vectors: set, layers: [7], multipliers: [1], items, quiet: true }), /no vector for layer 7/);
     await assert.rejects(abEvaluate(model, { vectors: set, layers: [1], multipliers: [1], items, chat: true, quiet: true }), /no chat template/);
