@@ -4,6 +4,7 @@ import * as ort from 'onnxruntime-node';
 import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { projectRoot } from '../util/fs';
 
 /** Devices a model can run on (ONNX Runtime execution providers). */
 export const DEVICES = ['cpu', 'cuda', 'webgpu', 'coreml', 'dml'] as const;
@@ -31,7 +32,7 @@ const HOW_TO: Record<Device, string> = {
 /** Folder of the native onnxruntime-node binding (where provider libraries are installed). */
 function bindingDir(): string | null {
   try {
-    const root = dirname(createRequire(import.meta.url).resolve('onnxruntime-node/package.json'));
+    const root = dirname(createRequire(join(projectRoot(), 'package.json')).resolve('onnxruntime-node/package.json'));
     const dir = join(root, 'bin', `napi-v${readdirSync(join(root, 'bin')).map((f) => f.replace(/^napi-v/, '')).sort().pop()}`, process.platform, process.arch);
     return existsSync(dir) ? dir : null;
   } catch {
