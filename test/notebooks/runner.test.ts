@@ -96,3 +96,41 @@ test('runner refuses to write executed copies into notebooks/ and reports missin
   assert.equal(m.code, 2);
   assert.match(m.stderr, /no such notebook: test\/fixtures\/notebooks\/missing\.ipynb/);
 });
+
+function runTslab(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, ['scripts/run-notebooks-tslab.mjs', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    p.on('error', reject);
+    p.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+test('in-process runner (tslab kernel handler, no Jupyter) gives the good notebook the outputs Jupyter stores', async () => {
+  const dir = join(out, 'tslab');
+  const r = await runTslab([join(FIX, 'good.ipynb'), '--output-dir', dir, '--timeout', '120']);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /1 of 1 notebooks passed/);
+  const nb = JSON.parse(readFileSync(join(dir, 'good.ipynb'), 'utf8')) as { cells: { cell_type: string; execution_count?: number | null; outputs?: Output[] }[] };
+  const outputs = nb.cells.flatMap((c) => c.outputs ?? []);
+  const streams = outputs.filter((o) => o.output_type === 'stream').map((o) => join1(o.text)).join('');
+  assert.equal(streams, 'report <p><strong>x</strong></p>\ncosine 0.96\nawaited 42\n');
+  const htmls = outputs.filter((o) => o.output_type === 'display_data').map((o) => join1(o.data?.['text/html']));
+  assert.equal(htmls.length, 2);
+  for (const h of htmls) assert.match(h, /loadPlotly\(\{"fileUrl":"file:\/\/[^"]+plotly\.min\.js"/, 'each output loads the shared plotly copy');
+  assert.deepEqual(nb.cells.filter((c) => c.cell_type === 'code').map((c) => c.execution_count), [1, 2, 3]);
+});
+
+test('in-process runner fails with exit 1 and prints the failing cell on a throw and on a rejected await', async () => {
+  const r = await runTslab([join(FIX, 'throws.ipynb'), join(FIX, 'rejects.ipynb'), '--timeout', '120']);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stdout, /0 of 2 notebooks passed/);
+  assert.match(r.stderr, /FAILED test\/fixtures\/notebooks\/throws\.ipynb: cell 1 \(code cell 2\)/);
+  assert.match(r.stderr, /Error: deliberate failure: cell throws/);
+  assert.match(r.stderr, /FAILED test\/fixtures\/notebooks\/rejects\.ipynb: cell 1 \(code cell 2\)/);
+  assert.match(r.stderr, /Error: deliberate failure: awaited promise rejected/);
+  assert.equal((r.stdout + r.stderr).includes('must not run\n'), false);
+});

@@ -29,8 +29,8 @@ interface Output {
 }
 const join1 = (v: string | string[] | undefined): string => (Array.isArray(v) ? v.join('') : (v ?? ''));
 
-test('show() displays HTML tables inline in a tslab notebook', (t) => {
-  if (!needJupyter(t)) return;
+for (const runner of ['tslab', 'jupyter'] as const) test(`show() displays HTML tables inline in a tslab notebook (${runner === 'tslab' ? 'in-process kernel handler' : 'Jupyter'})`, (t) => {
+  if (runner === 'jupyter' && !needJupyter(t)) return;
   const dir = mkdtempSync(join(tmpdir(), 'syco-tables-nb-'));
   try {
     const nb = {
@@ -41,7 +41,9 @@ test('show() displays HTML tables inline in a tslab notebook', (t) => {
     };
     const path = join(dir, 'tables.ipynb');
     writeFileSync(path, JSON.stringify(nb));
-    const res = spawnSync(JUPYTER_PYTHON, ['scripts/run-notebooks.py', path, '--output-dir', join(dir, 'out'), '--timeout', '120'], { encoding: 'utf8' });
+    const res = runner === 'jupyter'
+      ? spawnSync(JUPYTER_PYTHON, ['scripts/run-notebooks.py', path, '--output-dir', join(dir, 'out'), '--timeout', '120'], { encoding: 'utf8' })
+      : spawnSync(process.execPath, ['scripts/run-notebooks-tslab.mjs', path, '--output-dir', join(dir, 'out'), '--timeout', '120'], { encoding: 'utf8' });
     assert.equal(res.status, 0, res.stdout + res.stderr);
     const done = JSON.parse(readFileSync(join(dir, 'out', 'tables.ipynb'), 'utf8')) as { cells: { outputs: Output[] }[] };
     const [first, second] = done.cells.map((c) => c.outputs);
