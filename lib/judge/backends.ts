@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { projectRoot } from '../util/fs';
+import { ORGANISM_MODEL } from '../util/organism';
 import { BackendRequestError, kindOfStatus, retryAfterMs } from './retry';
 import type { ChatMessage } from './rubric';
 
@@ -56,9 +57,10 @@ export const DEFAULT_MODELS: Record<BackendSpec['backend'], string> = {
   local: 'stories260K-onnx',
 };
 
-/** The default local judge model folder: stories260K-onnx in the shared assets ($SYCO_SHARED or ../shared). */
+/** The default local judge model folder: stories260K-onnx in the shared assets ($SYCO_SHARED or ../shared) when they are there, else the built-in organism (no real judge either way; offline plumbing). */
 export function defaultLocalModel(): string {
-  return join(resolve(process.env.SYCO_SHARED ?? join(projectRoot(), '..', 'shared')), 'models', 'stories260K-onnx');
+  const shared = join(resolve(process.env.SYCO_SHARED ?? join(projectRoot(), '..', 'shared')), 'models', 'stories260K-onnx');
+  return existsSync(shared) ? shared : ORGANISM_MODEL;
 }
 
 /** Turn an SDK error (openai or anthropic; same shapes) into a BackendRequestError; other errors pass through. */

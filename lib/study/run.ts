@@ -14,6 +14,7 @@ import {
 } from './figures';
 import { probesSection } from './probe-report';
 import { Study, timestampRunDir, type StageTimings } from './study';
+import { isOrganism, organismNotice } from '../util/organism';
 import type { StageName } from './stage';
 
 /** Options of runStudy. */
@@ -89,6 +90,7 @@ export async function runStudy(cfg: StudyConfig, opts: RunStudyOptions = {}): Pr
   const sections: ReportSection[] = [];
   const tag = modelTag(cfg.model);
   try {
+    if (isOrganism(cfg.model)) log(`study: ${organismNotice()}`);
     log(`study: run folder ${study.dir}`);
     log('study: [1/8] data');
     const data = await study.data();
@@ -232,7 +234,7 @@ export async function runStudy(cfg: StudyConfig, opts: RunStudyOptions = {}): Pr
     });
     const report = await study.timed('report', () => writeReport(study.path('report.html'), {
       title: `Sycophancy geometry study: ${tag}`,
-      intro: `Model \`${cfg.model}\`, data \`${cfg.data}\`, ${data.pairs.length} pairs (${cfg.format} format), position ${cfg.position}, seed ${cfg.seed}. ` +
+      intro: (isOrganism(cfg.model) ? organismNotice() + '\n\n' : '') + `Model \`${cfg.model}\`, data \`${cfg.data}\`, ${data.pairs.length} pairs (${cfg.format} format), position ${cfg.position}, seed ${cfg.seed}. ` +
         `Settings: \`${study.path('config.json')}\`.`,
       sections,
     }));

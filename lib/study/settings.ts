@@ -7,14 +7,15 @@ import { PROBE_KINDS, type ProbeKind } from '../probes/types';
 import { PROJECTION_METHODS, type ProjectionMethod } from '../geometry/project';
 import { NORMALIZE_MODES, type Normalize } from '../steering/vectors';
 import { projectRoot } from '../util/fs';
+import { ORGANISM_DATA, ORGANISM_MODEL } from '../util/organism';
 
 /** The stages of one run, in the order the study runs them. */
 export const STAGES = ['data', 'activations', 'geometry', 'probes', 'mlp', 'vectors', 'steering', 'ab', 'judge'] as const;
 /** One stage of the study. */
 export type StageName = (typeof STAGES)[number];
 
-/** The default model: a small instruction-tuned Llama-family model transformers.js runs on a laptop CPU. */
-export const DEFAULT_MODEL = 'HuggingFaceTB/SmolLM2-135M-Instruct';
+/** The default model: the built-in model organism (offline, planted sycophancy; lib/study/organism.ts). */
+export const DEFAULT_MODEL = ORGANISM_MODEL;
 
 /** The hooks a run can capture. */
 export const HOOK_NAMES: readonly HookName[] = ['resid', 'mlp', 'attn'];
@@ -110,10 +111,10 @@ const text = (v: string): string => v;
 
 /** Every setting of one run of the study, in the order usage texts list them. */
 export const SETTINGS = {
-  model: row<string>({ env: 'SYCO_MODEL', flag: 'model', arg: '<dir|hub id>', parse: text, default: DEFAULT_MODEL, stages: ['activations'], help: 'hub id or local model folder (transformers.js layout)' }),
+  model: row<string>({ env: 'SYCO_MODEL', flag: 'model', arg: '<dir|hub id>', parse: text, default: DEFAULT_MODEL, shown: 'models/organism (built in)', stages: ['activations'], help: 'hub id or local model folder (transformers.js layout)' }),
   dtype: row<string>({ env: 'SYCO_DTYPE', flag: 'dtype', arg: '<dtype>', parse: text, default: 'fp32', stages: ['activations'], help: 'transformers.js dtype: fp32, fp16, q8, q4, ...' }),
   modelFile: row<string>({ env: 'SYCO_MODEL_FILE', flag: 'model-file', arg: '<name>', parse: text, default: undefined, stages: ['activations'], help: 'explicit ONNX file inside onnx/ (overrides dtype)' }),
-  data: row<string>({ env: 'SYCO_DATA', flag: 'data', arg: '<dir|file|url|upstream>', parse: text, default: 'upstream', stages: ['data'], help: 'Anthropic sycophancy folder, .jsonl file, URL or "upstream"' }),
+  data: row<string>({ env: 'SYCO_DATA', flag: 'data', arg: '<dir|file|url|upstream>', parse: text, default: ORGANISM_DATA, shown: 'data/organism (built in)', stages: ['data'], help: 'Anthropic sycophancy folder, .jsonl file, URL or "upstream"' }),
   subsets: row<string[]>({ env: 'SYCO_SUBSETS', flag: 'subsets', arg: '<a,b>', parse: (v) => list(v), default: undefined, stages: ['data'], help: 'subsets used (comma list)', shown: 'all the source holds' }),
   format: row<'sentence' | 'ab'>({ env: 'SYCO_FORMAT', flag: 'format', arg: 'sentence|ab', parse: (v, n) => parseOneOf(v, n, PAIR_FORMATS), default: 'sentence', stages: ['data'], help: "pair format: the study's sentence pairs or letter answers ab" }),
   pairs: row<number>({ env: 'SYCO_PAIRS', flag: 'pairs', arg: '<n>', parse: (v, n) => parseInt_(v, n, 4), default: 200, stages: ['data'], help: 'pairs sampled (seeded)' }),
@@ -145,7 +146,7 @@ export const SETTINGS = {
     },
   }),
   multipliers: row<number[]>({ env: 'SYCO_MULTIPLIERS', flag: 'multipliers', arg: '<m,..>', parse: (v, n) => list(v).map((m) => parseNumber(m, n)), default: [2, 0], stages: ['steering', 'ab'], help: 'steering magnitudes; m gives +m and -m, 0 is the control' }),
-  prompts: row<string>({ env: 'SYCO_PROMPTS', flag: 'prompts', arg: '<file>', parse: text, default: undefined, stages: ['steering'], help: 'open-ended prompt list (JSON list or text file)', shown: 'data/persona_prompts.json' }),
+  prompts: row<string>({ env: 'SYCO_PROMPTS', flag: 'prompts', arg: '<file>', parse: text, default: undefined, stages: ['steering'], help: 'open-ended prompt list (JSON list or text file)', shown: 'data/persona_prompts.json (organism: data/organism/persona_prompts.json)' }),
   promptLimit: row<number>({ env: 'SYCO_PROMPT_LIMIT', flag: 'prompt-limit', arg: '<n>', parse: (v, n) => parseInt_(v, n, 1), default: 10, stages: ['steering'], help: 'prompts used from the list' }),
   maxNewTokens: row<number>({ env: 'SYCO_MAX_NEW_TOKENS', flag: 'max-new-tokens', arg: '<n>', parse: (v, n) => parseInt_(v, n, 1), default: 24, stages: ['steering'], help: 'new tokens per steered answer' }),
   abDataset: row<string>({ env: 'SYCO_AB_DATASET', flag: 'ab-dataset', arg: '<file>', parse: text, default: undefined, stages: ['ab'], help: 'CAA A/B test set (JSON), evaluated beside the held-out Anthropic items', shown: 'none' }),

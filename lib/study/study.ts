@@ -24,6 +24,7 @@ import { atomicWriteJson, ensureDir } from '../util/fs';
 import { modelTag, resolveSteerLayers, signedMultipliers, type StudyConfig } from './config';
 import { layeredResult, savedResult, settingsKey, StageBook, stageSettings, type ResultCodec, type StageName, type StageSettings } from './stage';
 import { modelSha256 } from './model-hash';
+import { isOrganism, ORGANISM_PROMPTS } from '../util/organism';
 
 /** The data stage's result: the sampled pairs, their train/test split, and where they came from. */
 export interface StudyData {
@@ -303,7 +304,7 @@ export class Study {
 
   /** The open-ended prompts of the steering sweep (configured list or the project's persona prompts, first promptLimit). */
   prompts(): string[] {
-    const all = this.cfg.prompts ? loadPromptList(this.cfg.prompts) : defaultPersonaPrompts();
+    const all = this.cfg.prompts ? loadPromptList(this.cfg.prompts) : isOrganism(this.cfg.model) ? loadPromptList(ORGANISM_PROMPTS) : defaultPersonaPrompts();
     return all.slice(0, this.cfg.promptLimit);
   }
 

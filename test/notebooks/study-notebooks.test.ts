@@ -1,10 +1,9 @@
-// Executes every notebooks/*.ipynb headless on the shared assets (stories260K + the Anthropic political-typology file),
+// Executes every notebooks/*.ipynb headless on their defaults (the built-in model organism and its data, offline),
 // and checks that the notebooks committed to git carry no outputs.
 //
 // Run one notebook by hand (executed copy with outputs in /tmp/nb; the failing cell is printed on error):
 //
-//   SYCO_MODEL=../shared/models/stories260K-onnx SYCO_DATA=../shared/datasets/anthropic-sycophancy SYCO_PAIRS=60 \
-//   SYCO_RUNS=/tmp/syco-runs JUPYTER_PATH=$PWD/jupyter \
+//   SYCO_PAIRS=60 SYCO_RUNS=/tmp/syco-runs JUPYTER_PATH=$PWD/jupyter \
 //   /usr/bin/python3 scripts/run-notebooks.py notebooks/Data.ipynb --output-dir /tmp/nb
 //
 // or open it in Jupyter with the same variables set: `JUPYTER_PATH=$PWD/jupyter jupyter lab notebooks/` and pick the
@@ -16,7 +15,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, test } from 'node:test';
-import { JUPYTER_PYTHON, needJupyter, sharedAsset } from '../helpers';
+import { JUPYTER_PYTHON, needJupyter } from '../helpers';
 import type { HookedModel } from '../../lib/model/types';
 import { fromRows } from '../../lib/util/matrix';
 import type { SycophancyRow } from '../../lib/datasets/types';
@@ -180,14 +179,20 @@ test('describeSettings starts with the model line and names the run folder; last
   assert.equal(lastTokens(fake, 'abc', 10).length, 4);
 });
 
-let tmp: string | undefined;
+const tmps: string[] = [];
 after(() => {
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
+  for (const d of tmps) rmSync(d, { recursive: true, force: true });
 });
 
-function runNotebooks(files: string[], outDir: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** The two ways notebooks execute: Jupyter (nbclient on the repo kernelspec) or tslab's kernel handler in-process. */
+type Runner = 'jupyter' | 'tslab';
+
+function runNotebooks(runner: Runner, files: string[], outDir: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const [cmd, args] = runner === 'jupyter'
+    ? [JUPYTER_PYTHON, ['scripts/run-notebooks.py', ...files, '--output-dir', outDir, '--timeout', '300']]
+    : [process.execPath, ['scripts/run-notebooks-tslab.mjs', ...files, '--output-dir', outDir, '--timeout', '300']];
   return new Promise((res, rej) => {
-    const p = spawn(JUPYTER_PYTHON, ['scripts/run-notebooks.py', ...files, '--output-dir', outDir, '--timeout', '300'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(cmd, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (d) => (stdout += d));
@@ -197,12 +202,10 @@ function runNotebooks(files: string[], outDir: string, env: NodeJS.ProcessEnv): 
   });
 }
 
-test('every notebook executes headless on stories260K and the shared dataset, showing figures and no errors', { timeout: 15 * 60_000 }, async (t) => {
-  const model = sharedAsset(t, 'models/stories260K-onnx');
-  const data = sharedAsset(t, 'datasets/anthropic-sycophancy');
-  if (!model || !data) return;
-  if (!needJupyter(t)) return;
-  tmp = mkdtempSync(join(tmpdir(), 'syco-study-nb-'));
+/** Execute every notebook on its defaults with one runner and check the executed copies and the shared run folder. */
+async function executeAndCheck(runner: Runner): Promise<void> {
+  const tmp = mkdtempSync(join(tmpdir(), `syco-study-nb-${runner}-`));
+  tmps.push(tmp);
   const runs = join(tmp, 'runs');
   const outDir = join(tmp, 'executed');
   // A clean environment: no settings or keys leak in from the caller's shell (the Judge notebook then uses the local backend).
@@ -213,8 +216,6 @@ test('every notebook executes headless on stories260K and the shared dataset, sh
   }
   if (process.env.SYCO_SHARED) env.SYCO_SHARED = process.env.SYCO_SHARED;
   Object.assign(env, {
-    SYCO_MODEL: model,
-    SYCO_DATA: data,
     SYCO_PAIRS: '60',
     SYCO_RUNS: runs,
     SYCO_PROMPT_LIMIT: '2',
@@ -225,10 +226,9 @@ test('every notebook executes headless on stories260K and the shared dataset, sh
     JUPYTER_PATH: join(ROOT, 'jupyter'),
   });
   const files = notebookFiles();
-  const r = await runNotebooks(files, outDir, env);
-  assert.equal(r.code, 0, `run-notebooks failed:\n${r.stdout}\n${r.stderr}`);
+  const r = await runNotebooks(runner, files, outDir, env);
+  assert.equal(r.code, 0, `${runner} notebook runner failed:\n${r.stdout}\n${r.stderr}`);
   assert.match(r.stdout, new RegExp(`${files.length} of ${files.length} notebooks passed`));
-
   for (const f of files) {
     const name = f.slice(NOTEBOOKS.length + 1);
     const executed = join(outDir, name);
@@ -242,7 +242,7 @@ test('every notebook executes headless on stories260K and the shared dataset, sh
     const htmls = outputs.filter((o) => o.output_type === 'display_data').map((o) => text(o.data?.['text/html']));
     assert.ok(htmls.some((h) => h.includes('class="syco-figure"') && h.includes('newPlot')), `${name}: shows at least one plotly figure inline`);
     const printed = outputs.filter((o) => o.output_type === 'stream' && o.name === 'stdout').map((o) => text(o.text)).join('');
-    assert.match(printed, /model .*stories260K-onnx/, `${name}: the parameters cell prints the settings`);
+    assert.match(printed, /model .*models\/organism/, `${name}: the parameters cell prints the settings`);
   }
 
   // The stage notebooks export their figures into the shared run folder (HTML always).
@@ -255,4 +255,13 @@ test('every notebook executes headless on stories260K and the shared dataset, sh
     const stem = `${stage.toLowerCase()}-`;
     assert.ok(figures.some((x) => x.startsWith(stem) && x.endsWith('.html')), `${stage}.ipynb exported no ${stem}*.html to figures/ (have ${figures.join(', ')})`);
   }
+}
+
+test('every notebook executes in-process on tslab\'s kernel handler (no Jupyter needed) on its defaults, showing figures and no errors', { timeout: 15 * 60_000 }, async () => {
+  await executeAndCheck('tslab');
+});
+
+test('every notebook executes under Jupyter (nbclient, the repo kernelspec) on its defaults, showing figures and no errors', { timeout: 15 * 60_000 }, async (t) => {
+  if (!needJupyter(t)) return;
+  await executeAndCheck('jupyter');
 });

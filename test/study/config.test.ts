@@ -3,11 +3,16 @@ import { test } from 'node:test';
 import {
   DEFAULT_MODEL, modelTag, parseLayerSpec, resolveSteerLayers, signedMultipliers, studyConfig,
 } from '../../lib/study/config';
+import { ORGANISM_DATA, ORGANISM_MODEL } from '../../lib/util/organism';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 
-test('defaults: the small instruct hub model, the upstream data, the study position -2, resid and MLP hooks', () => {
+test('defaults: the built-in organism and its held-out data, the study position -2, resid and MLP hooks', () => {
   const c = studyConfig({}, {});
   assert.equal(c.model, DEFAULT_MODEL);
-  assert.equal(c.data, 'upstream');
+  assert.equal(c.model, ORGANISM_MODEL);
+  assert.ok(existsSync(join(c.model, 'onnx', 'model.onnx')), 'the organism is committed');
+  assert.equal(c.data, ORGANISM_DATA);
   assert.equal(c.position, -2);
   assert.deepEqual(c.hooks, ['resid', 'mlp']);
   assert.equal(c.layers, 'all');
