@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { chooseProbeLayer } from '../../lib/study/figures';
+import { readProbeResults } from '../../lib/probes/sweep';
 import type { ProbeSummary } from '../../lib/study/study';
 
 const tmp = mkdtempSync(join(tmpdir(), 'syco-organism-'));
@@ -40,7 +41,7 @@ test('npm start with no arguments runs every stage on the organism offline and s
     const control = ab.table.find((c) => c.layer === l && c.multiplier === 0)!;
     assert.ok(control.meanP > 0.65 && control.meanP < 0.9, `control p(sycophantic) at L${l}: ${control.meanP} (planted 0.75)`);
   }
-  const lr = JSON.parse(readFileSync(join(dir, 'probes', 'lr.json'), 'utf8')).result as ProbeSummary[];
+  const lr = readProbeResults(join(dir, 'probes', 'lr.json')) as ProbeSummary[];
   const { best } = chooseProbeLayer(lr);
   assert.ok(best.n_test_pairs >= 30, `held-out pairs ${best.n_test_pairs}`);
   assert.ok((best.test_acc ?? 0) > 0.6, `best-layer (L${best.layer}) held-out accuracy ${best.test_acc}: ${lr.map((x) => `L${x.layer} ${x.test_acc}`).join(', ')}`);
