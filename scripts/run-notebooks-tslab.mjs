@@ -9,79 +9,14 @@
 // Prints "N of M notebooks passed"; on a failing cell prints the notebook, the cell number, its source and its stderr,
 // and exits 1. Executed copies (with outputs) go to --output-dir, never into notebooks/.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { basename, dirname, join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-function cellSource(cell) {
-  return Array.isArray(cell.source) ? cell.source.join('') : cell.source;
-}
-
-/** Child mode: execute one notebook in this process, print a JSON result line. */
-async function runOne(path, out) {
-  process.chdir(ROOT);
-  process.env.SYCO_ROOT = ROOT;
-  // The command line the kernelspec starts (start-kernel.sh): code that asks whether it runs in a tslab kernel sees one.
-  process.argv = [process.execPath, join(ROOT, 'node_modules', 'tslab', 'bin', 'tslab'), 'kernel', '--config-path', '(in-process)'];
-  const req = createRequire(join(ROOT, 'package.json'));
-  const { JupyterHandlerImpl } = req('tslab/dist/jupyter.js');
-  const { createExecutor } = req('tslab/dist/executor.js');
-  const { createConverter } = req('tslab/dist/converter.js');
-  let node;
-  const convs = {
-    get node() { return (node ??= createConverter({ isJS: false, isBrowser: false })); },
-    get browser() { throw new Error('browser cells are not supported by the in-process runner'); },
-    close() { node?.close(); },
-  };
-  const realOut = process.stdout.write.bind(process.stdout);
-  const realErr = process.stderr.write.bind(process.stderr);
-  const executor = createExecutor(ROOT, convs, { log: (...a) => console.log(...a), error: (...a) => console.error(...a) });
-  const handler = new JupyterHandlerImpl(executor, false);
-  const nb = JSON.parse(readFileSync(path, 'utf8'));
-  let count = 0;
-  let failed = null;
-  for (const [index, cell] of nb.cells.entries()) {
-    if (cell.cell_type !== 'code') continue;
-    const outputs = [];
-    const stream = (name, text) => {
-      const last = outputs.at(-1);
-      if (last && last.output_type === 'stream' && last.name === name) last.text += text;
-      else outputs.push({ output_type: 'stream', name, text });
-    };
-    const display = (data, update) => outputs.push({ output_type: update ? 'update_display_data' : 'display_data', data: data.data ?? data, metadata: data.metadata ?? {} });
-    let content;
-    try {
-      content = await handler.handleExecute({ code: cellSource(cell) }, stream, display);
-    } finally {
-      process.stdout.write = realOut;
-      process.stderr.write = realErr;
-    }
-    cell.execution_count = ++count;
-    cell.outputs = outputs;
-    if (content.status !== 'ok') {
-      const stderr = outputs.filter((o) => o.output_type === 'stream' && o.name === 'stderr').map((o) => o.text).join('');
-      failed = { index, code: count, source: cellSource(cell), stderr };
-      break;
-    }
-  }
-  if (out) {
-    mkdirSync(out, { recursive: true });
-    const dest = join(out, basename(path));
-    writeFileSync(`${dest}.tmp`, JSON.stringify(nb, null, 1) + '\n');
-    renameSync(`${dest}.tmp`, dest);
-  }
-  executor.close();
-  convs.close();
-  realOut('\n@@RESULT ' + JSON.stringify({ path, failed }) + '\n');
-  process.exit(0);
-}
-
 async function main() {
   const args = process.argv.slice(2);
-  if (args[0] === '--child') return runOne(args[1], args[2] || null);
   const files = [];
   let out = null;
   let timeout = 600;
@@ -106,7 +41,7 @@ async function main() {
     }
     const t0 = Date.now();
     const res = await new Promise((ok) => {
-      const p = spawn(process.execPath, [fileURLToPath(import.meta.url), '--child', resolve(f), out ?? ''], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const p = spawn(process.execPath, [join(ROOT, 'scripts', 'run-notebook-tslab-child.cjs'), resolve(f), out ?? ''], { stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
       const timer = setTimeout(() => p.kill('SIGKILL'), timeout * 1000);
