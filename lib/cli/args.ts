@@ -16,8 +16,37 @@ export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(
   try {
     return parseArgs({ args: argv, options, strict: true, allowPositionals: true });
   } catch (err) {
-    throw new UsageError(`syco ${command}: ${(err as Error).message}`);
+    const e = err as Error & { code?: string };
+    if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      const given = /'(-{1,2}[^']+)'/.exec(e.message)?.[1] ?? '';
+      const near = closestFlag(given.replace(/^-+/, '').split('=')[0], Object.keys(options));
+      throw new UsageError(`syco ${command}: unknown flag ${given}${near ? `; did you mean --${near}?` : ''} (\`syco ${command} --help\` lists every flag)`);
+    }
+    throw new UsageError(`syco ${command}: ${e.message} (\`syco ${command} --help\` lists every flag)`);
   }
+}
+
+/** Levenshtein edit distance between two short strings. */
+export function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length];
+}
+
+/** The known flag closest to `given` by edit distance (a typo, a missing or extra letter), or null when none is close. */
+export function closestFlag(given: string, known: readonly string[]): string | null {
+  if (!given) return null;
+  let best: string | null = null;
+  let bestD = Infinity;
+  for (const k of known) {
+    const d = editDistance(given.toLowerCase(), k);
+    if (d < bestD) { bestD = d; best = k; }
+  }
+  return best !== null && bestD <= Math.max(2, Math.floor(given.length / 3)) ? best : null;
 }
 
 /** Require a string flag, or throw a UsageError naming it. */

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type { Command } from './index';
 import { parseFlags, UsageError } from './args';
+import { onInterrupt, shellArg, withOut } from './interrupt';
 import { EXPORT_FORMATS, type ExportFormat } from '../plots/export';
 import { parseInt_, parseListOf, settingFlags, settingsFromFlags, settingsUsage, STAGES, type StageName } from '../study/settings';
 
@@ -64,7 +65,16 @@ export const command: Command = {
     }
     if (values.quiet) process.env.SYCO_QUIET = '1';
     const { runStudy } = await import('../study/run');
-    const summary = await runStudy(cfg, { dir: typeof values.out === 'string' ? resolve(values.out) : undefined, formats, figureLayer, redo, quiet: Boolean(values.quiet) });
+    const { timestampRunDir } = await import('../study/study');
+    const dir = typeof values.out === 'string' ? resolve(values.out) : timestampRunDir(cfg);
+    const resume = withOut(argv.filter((a, i) => !(a === '--redo' || a.startsWith('--redo=') || argv[i - 1] === '--redo')), dir).map(shellArg).join(' ');
+    const off = onInterrupt(`interrupted; resume with \`npm start -- ${resume}\``);
+    let summary;
+    try {
+      summary = await runStudy(cfg, { dir, formats, figureLayer, redo, quiet: Boolean(values.quiet) });
+    } finally {
+      off();
+    }
     process.stdout.write(JSON.stringify({
       dir: summary.dir, report: summary.report, figures: summary.figures.length, seconds: Number(summary.seconds.toFixed(2)),
       timings: Object.fromEntries(Object.entries(summary.timings).map(([k, v]) => [k, Number(v.toFixed(3))])),

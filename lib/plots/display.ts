@@ -2,6 +2,7 @@ import { realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { projectRoot } from '../util/fs';
+import { inTslabKernel } from '../util/kernel';
 import { describeFigure, figureHtml, sharedPlotlySource } from './html';
 import type { Figure } from './types';
 
@@ -10,11 +11,7 @@ export interface HtmlDisplay {
   html(s: string): void;
 }
 
-/** True when this process is a tslab Jupyter kernel (its main script is tslab's and it runs `kernel`). */
-export function inTslabKernel(): boolean {
-  const main = process.argv[1] ?? '';
-  return /(^|[\\/])tslab([\\/]bin[\\/]tslab|[\\/]dist[\\/]main\.js)?$/.test(main) && process.argv.includes('kernel');
-}
+export { inTslabKernel } from '../util/kernel';
 
 let tslabDisplay: HtmlDisplay | null | undefined;
 

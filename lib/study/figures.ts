@@ -9,6 +9,7 @@ import type { AbResult } from '../steering/ab';
 import { judgePoints, type SummaryRow } from '../judge/judge';
 import type { Figure } from '../plots/types';
 import type { Pair } from '../datasets/types';
+import { modelTag } from './config';
 import type { PooledProjection } from '../geometry/pooled';
 import type { ProbeSummary } from './study';
 
@@ -151,7 +152,7 @@ export function vectorCosineFigure(set: SteeringVectorSet): Figure {
   const { layers, matrix } = vectorCosineMatrix(set);
   return cosineHeatmap({ layers, similarity: matrix }, {
     title: 'Cosine similarity of the sycophancy steering vectors across layers',
-    subtitle: `${set.meta.model}; mean of (sycophantic − non-sycophantic) over ${set.meta.pairs} training pairs per layer`,
+    subtitle: `${modelTag(set.meta.model)}; mean of (sycophantic − non-sycophantic) over ${set.meta.pairs} training pairs per layer`,
   });
 }
 

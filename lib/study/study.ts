@@ -10,6 +10,7 @@ import type { HookedModel } from '../model/types';
 import { extractActivations, type ExtractSummary } from '../activations/extract';
 import { ActivationStore, openActivationStore } from '../activations/store';
 import { projectLayers, type LayerProjection, type ProjectionMethod } from '../geometry/project';
+import { inTslabKernel } from '../util/kernel';
 import { loadPooled, projectPooled, savePooled, type PooledProjection } from '../geometry/pooled';
 import { fromSavedProjection, GEOMETRY_FORMAT, toSavedProjection, type SavedLayerProjection } from '../geometry/saved';
 import { PROBES_FORMAT, probeSweep, type ProbeSummary } from '../probes/sweep';
@@ -85,7 +86,8 @@ export class Study {
   constructor(cfg: StudyConfig, dir: string, opts: { log?: (line: string) => void; redo?: StageName[] } = {}) {
     this.cfg = cfg;
     this.dir = resolve(dir);
-    this.log = opts.log ?? ((line) => process.stderr.write(line + '\n'));
+    // In a notebook, stage messages go to stdout (plain output, not the red stderr box).
+    this.log = opts.log ?? ((line) => (inTslabKernel() ? process.stdout : process.stderr).write(line + '\n'));
     this.redo = opts.redo ?? [];
     this.book = new StageBook(this.dir);
   }

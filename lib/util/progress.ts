@@ -1,3 +1,4 @@
+import { inTslabKernel } from './kernel';
 /** Options for a progress reporter. */
 export interface ProgressOptions {
   /** What is being counted, shown before the bar. */
@@ -6,7 +7,7 @@ export interface ProgressOptions {
   total: number;
   /** Units already done before this run (a resumed run); they do not count toward the rate. */
   initial?: number;
-  /** Where to write; default process.stderr. */
+  /** Where to write; default process.stderr, or in a notebook kernel stdout with the line redrawn in place. */
   stream?: NodeJS.WriteStream | { write(s: string): unknown; isTTY?: boolean };
   /** Minimum milliseconds between non-TTY lines (default 2000). */
   intervalMs?: number;
@@ -35,6 +36,8 @@ export class Progress {
   private lastPrint = 0;
   private readonly stream: NonNullable<ProgressOptions['stream']>;
   private readonly tty: boolean;
+  /** In a Jupyter kernel: redraw one line with carriage returns on stdout (front ends render only the last state). */
+  private readonly inPlace: boolean;
   private readonly intervalMs: number;
   private readonly quiet: boolean;
   private finished = false;
@@ -46,8 +49,9 @@ export class Progress {
     this.total = opts.total;
     this.initial = opts.initial ?? 0;
     this.done = this.initial;
-    this.stream = opts.stream ?? process.stderr;
-    this.tty = Boolean(this.stream.isTTY);
+    this.inPlace = !opts.stream && inTslabKernel();
+    this.stream = opts.stream ?? (this.inPlace ? process.stdout : process.stderr);
+    this.tty = this.inPlace || Boolean(this.stream.isTTY);
     this.intervalMs = opts.intervalMs ?? 2000;
     this.quiet = Boolean(opts.quiet) || process.env.SYCO_QUIET === '1';
     if (this.initial > 0 && !this.quiet) this.stream.write(`${this.label}: resuming at ${this.initial}/${this.total}\n`);
@@ -78,8 +82,8 @@ export class Progress {
     if (this.quiet) return;
     const now = Date.now();
     if (this.tty) {
-      if (now - this.lastPrint >= 100 || this.done >= this.total) {
-        this.stream.write(`\r${this.line()}\x1b[K`);
+      if (now - this.lastPrint >= (this.inPlace ? 500 : 100) || this.done >= this.total) {
+        this.stream.write(this.inPlace ? `\r${this.line()}` : `\r${this.line()}\x1b[K`);
         this.lastPrint = now;
       }
     } else if (now - this.lastPrint >= this.intervalMs) {
@@ -93,7 +97,7 @@ export class Progress {
   finish(): void {
     if (this.finished || this.quiet) return;
     this.finished = true;
-    if (this.tty) this.stream.write(`\r${this.line()}\x1b[K\n`);
+    if (this.tty) this.stream.write(this.inPlace ? `\r${this.line()}\n` : `\r${this.line()}\x1b[K\n`);
     else if (this.printedDone !== this.done) this.stream.write(this.line() + '\n');
   }
 }

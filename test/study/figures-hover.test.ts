@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import type { Pair } from '../../lib/datasets/types';
 import type { LayerProjection } from '../../lib/geometry/project';
 import { NEGATIVE_COLOR, POSITIVE_COLOR, type Trace } from '../../lib/plots/index';
-import { geometry3dFigure, geometryFigure, mlpFigure, pointHover, projectionHover } from '../../lib/study/figures';
+import { geometry3dFigure, geometryFigure, mlpFigure, pointHover, projectionHover, vectorCosineFigure } from '../../lib/study/figures';
 import { normsFigure } from '../../lib/study/notebook';
 import { matrix } from '../../lib/util/matrix';
 
@@ -46,4 +46,12 @@ test('one colour per class in the geometry, MLP and norm figures', () => {
     normsFigure([1, 2], [3, 4], { layer: 0, hook: 'resid' }).data,
   ];
   for (const data of figs) assert.deepEqual(data.map(color), [POSITIVE_COLOR, NEGATIVE_COLOR]);
+});
+
+test('subtitles name the model, not the absolute path it was loaded from', () => {
+  const set = { meta: { model: '/home/me/models/stories260K-onnx/', pairs: 12 }, layers: [0, 1], vectors: new Map([[0, Float32Array.of(1, 0)], [1, Float32Array.of(0, 1)]]), norms: new Map() };
+  const fig = vectorCosineFigure(set as unknown as Parameters<typeof vectorCosineFigure>[0]);
+  const title = String((fig.layout.title as { text: string }).text);
+  assert.match(title, /<sub>stories260K-onnx; mean of/);
+  assert.doesNotMatch(title, /\/home\/me/);
 });

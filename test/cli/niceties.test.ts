@@ -1,0 +1,53 @@
+// Small CLI niceties: an unknown flag suggests the closest one and points to --help; Ctrl-C during `syco run` says how
+// to resume.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { closestFlag, editDistance } from '../../lib/cli/args';
+import { shellArg, withOut } from '../../lib/cli/interrupt';
+import { sharedAsset } from '../helpers';
+
+const tmp = mkdtempSync(join(tmpdir(), 'syco-cli-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+test('unknown flag: "did you mean --pairs?" and a pointer to --help', () => {
+  const r = spawnSync(process.execPath, ['bin/syco.js', 'run', '--pair', '5'], { encoding: 'utf8' });
+  assert.equal(r.status, 2);
+  assert.equal(r.stderr.trim(), 'syco run: unknown flag --pair; did you mean --pairs? (`syco run --help` lists every flag)');
+  const far = spawnSync(process.execPath, ['bin/syco.js', 'probe', '--zzzzzz'], { encoding: 'utf8' });
+  assert.equal(far.stderr.trim(), 'syco probe: unknown flag --zzzzzz (`syco probe --help` lists every flag)');
+  assert.equal(editDistance('modle', 'model'), 2);
+  assert.equal(closestFlag('modle', ['model', 'methods', 'multipliers']), 'model');
+  assert.equal(closestFlag('judge-ur', ['judge', 'judge-url', 'judge-model']), 'judge-url');
+  assert.equal(closestFlag('qqqq', ['model', 'pairs']), null);
+});
+
+test('resume command: --out replaced, arguments shell-quoted', () => {
+  assert.deepEqual(withOut(['--pairs', '8', '--out', 'a', '--seed=1', '--out=b'], '/r/x'), ['--pairs', '8', '--seed=1', '--out', '/r/x']);
+  assert.equal(shellArg('../shared/models/x'), '../shared/models/x');
+  assert.equal(shellArg("it's here"), `'it'\\''s here'`);
+});
+
+test('Ctrl-C during syco run prints "interrupted; resume with `npm start -- … --out <dir>`" and exits 130', async (t) => {
+  const model = sharedAsset(t, 'models/stories260K-onnx');
+  const data = sharedAsset(t, 'datasets/anthropic-sycophancy');
+  if (!model || !data) return;
+  const out = join(tmp, 'run');
+  const p = spawn(process.execPath, ['bin/syco.js', 'run', '--model', model, '--data', data, '--pairs', '200', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SYCO_QUIET: '1' } });
+  let stderr = '';
+  const done = new Promise<number | null>((res) => p.on('close', (code) => res(code)));
+  await new Promise<void>((res) => {
+    p.stderr.on('data', (d) => {
+      stderr += d;
+      if (/study: \[2\/8\]/.test(stderr)) res();
+    });
+    p.on('close', () => res());
+  });
+  p.kill('SIGINT');
+  const code = await done;
+  assert.equal(code, 130, stderr);
+  assert.ok(stderr.trim().endsWith(`interrupted; resume with \`npm start -- --model ${model} --data ${data} --pairs 200 --out ${out}\``), stderr.slice(-400));
+});
