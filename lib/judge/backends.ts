@@ -86,7 +86,7 @@ export async function createOpenAIBackend(spec: Omit<BackendSpec, 'backend'>): P
   const model = spec.model ?? DEFAULT_MODELS.openai;
   let apiKey = env.OPENAI_API_KEY;
   if (!apiKey) {
-    if (!spec.baseURL) throw new Error('judge backend openai: OPENAI_API_KEY is not set (set it in the environment, or give --base-url for a server that needs no key)');
+    if (!spec.baseURL) throw new Error('judge backend openai: OPENAI_API_KEY is not set (set it in the environment, or give the base URL of a server that needs no key: --judge-url in syco run, --base-url in syco judge)');
     apiKey = 'no-key';
   }
   const { default: OpenAI } = await import('openai');

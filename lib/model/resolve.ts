@@ -29,7 +29,11 @@ let transformers: any = null;
 
 /** The @huggingface/transformers module (loaded lazily: it is large). */
 export async function transformersModule(): Promise<any> {
-  if (!transformers) transformers = await import('@huggingface/transformers');
+  if (!transformers) {
+    transformers = await import('@huggingface/transformers');
+    // HF_ENDPOINT (the Hugging Face variable for a mirror or a local hub) replaces the default host.
+    if (process.env.HF_ENDPOINT) transformers.env.remoteHost = process.env.HF_ENDPOINT.replace(/\/?$/, '/');
+  }
   return transformers;
 }
 

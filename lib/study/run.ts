@@ -13,6 +13,7 @@ import {
   probeConfusionFigure, probesFigure, vectorCosineFigure,
 } from './figures';
 import { probesSection } from './probe-report';
+import { preflight } from './preflight';
 import { Study, timestampRunDir, type StageTimings } from './study';
 import { isOrganism, organismNotice } from '../util/organism';
 import type { StageName } from './stage';
@@ -83,6 +84,9 @@ export async function runStudy(cfg: StudyConfig, opts: RunStudyOptions = {}): Pr
   const t0 = performance.now();
   const log = opts.log ?? ((line: string) => process.stderr.write(line + '\n'));
   const dir = opts.dir ?? timestampRunDir(cfg);
+  // Checks before compute (data, model config and graph, layers, judge key and endpoint): nothing is written when one fails.
+  const checked = await preflight(cfg, { figureLayer: opts.figureLayer });
+  log(`study: checks before compute passed in ${checked.seconds.toFixed(1)} s (${checked.rows} rows, ${checked.numLayers} layers, steering ${checked.steerLayers.join(', ')})`);
   const study = new Study(cfg, dir, { log, redo: opts.redo });
   await study.prepare(); // refuses a folder made with other settings before anything is written
   const quiet = opts.quiet;
