@@ -2,6 +2,7 @@ import { closeSync, existsSync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSy
 import { endianness } from 'node:os';
 import { npyHeader, parseNpyHeader } from '../util/npy';
 import type { Matrix } from '../util/matrix';
+import { withPath } from '../util/fs';
 
 /** Why an existing preallocated .npy file cannot be reused (null when it can). */
 export function checkPreallocatedNpy(path: string, rows: number, cols: number): string | null {
@@ -58,7 +59,7 @@ export class PreallocatedNpy {
       fsyncSync(fd);
     } catch (err) {
       closeSync(fd);
-      throw err;
+      throw withPath(err, path);
     }
     return new PreallocatedNpy(path, rows, cols, header.length, fd);
   }
@@ -81,12 +82,20 @@ export class PreallocatedNpy {
     const bytes = new Uint8Array(src.buffer, src.byteOffset, src.byteLength);
     let done = 0;
     const pos = this.dataOffset + at * this.cols * 4;
-    while (done < bytes.length) done += writeSync(this.fd, bytes, done, bytes.length - done, pos + done);
+    try {
+      while (done < bytes.length) done += writeSync(this.fd, bytes, done, bytes.length - done, pos + done);
+    } catch (err) {
+      throw withPath(err, this.path);
+    }
   }
 
   /** Flush written rows to stable storage. */
   sync(): void {
-    if (this.fd !== null) fdatasyncSync(this.fd);
+    try {
+      if (this.fd !== null) fdatasyncSync(this.fd);
+    } catch (err) {
+      throw withPath(err, this.path);
+    }
   }
 
   /** Close the file descriptor (idempotent). */

@@ -1,6 +1,6 @@
 import { appendFileSync, existsSync, readFileSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
-import { atomicWriteFile, ensureDir, sha256 } from '../util/fs';
+import { atomicWriteFile, ensureDir, readJsonFile, sha256, withPath } from '../util/fs';
 import { Progress } from '../util/progress';
 import { createBackend, type BackendSpec, type ChatOptions, type ChatReply, type JudgeBackend } from './backends';
 import { parseFileReply, parseItemReply, type ArmScores } from './parse';
@@ -394,7 +394,11 @@ async function judgeWith(opts: JudgeOptions, backend: JudgeBackend): Promise<Jud
     const full: RawRecord = {
       file: st.file.rel, ...rec, backend: backend.name, model: backend.model, rubric: rubricTag(rubric), time: new Date().toISOString(),
     } as RawRecord;
-    appendFileSync(st.rawPath, redact(JSON.stringify(full)) + '\n');
+    try {
+      appendFileSync(st.rawPath, redact(JSON.stringify(full)) + '\n');
+    } catch (err) {
+      throw withPath(err, st.rawPath);
+    }
   };
 
   // ---- tasks ----
@@ -555,7 +559,7 @@ export interface JudgeSummaryFile {
 export function loadJudgeSummary(outDir: string): JudgeSummaryFile {
   const p = join(outDir, 'summary.json');
   if (!existsSync(p)) throw new Error(`${p}: no judge summary here (run syco judge --out ${outDir} first)`);
-  const doc = JSON.parse(readFileSync(p, 'utf8'));
+  const doc = readJsonFile<JudgeSummaryFile>(p);
   if (doc?.format !== 'syco-judge-summary') throw new Error(`${p}: not a judge summary (format ${JSON.stringify(doc?.format)})`);
   return doc as JudgeSummaryFile;
 }

@@ -2,7 +2,7 @@ import * as ort from 'onnxruntime-node';
 import { existsSync, readFileSync, statSync, mkdirSync, unlinkSync, linkSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { assertFiniteVector, type Matrix } from '../util/matrix';
-import { atomicWriteJson, fileSha256, projectRoot } from '../util/fs';
+import { atomicWriteJson, fileSha256, projectRoot, readJsonFile } from '../util/fs';
 import { Rng } from '../util/rng';
 import type {
   CaptureRequest, CaptureResult, GenerateOptions, GenerateResult, HookName, HookedModel, LoadOptions, Position, SteeringVector,
@@ -69,7 +69,7 @@ export async function prepareHookedGraph(
   const dir = join(cacheDir, `${sourceHash}-v${HOOK_EDIT_VERSION}`);
   const infoPath = join(dir, 'hooks.json');
   if (existsSync(infoPath)) {
-    const meta = JSON.parse(readFileSync(infoPath, 'utf8')) as HookedGraphInfo & { graphPath?: string };
+    const meta = readJsonFile<HookedGraphInfo & { graphPath?: string }>(infoPath);
     if (meta.version === HOOK_EDIT_VERSION && meta.graphPath && existsSync(meta.graphPath)) {
       if (ensureExternal) for (const f of meta.externalData) await ensureExternal(f);
       if (meta.externalData.every((f) => existsSync(resolve(dirname(meta.graphPath!), f)))) {
@@ -78,9 +78,22 @@ export async function prepareHookedGraph(
       }
     }
   }
-  const editor = new OnnxGraphEditor(source);
+  const notOnnx = (err: unknown): unknown => {
+    const msg = (err as Error).message ?? '';
+    return msg.startsWith('onnx: ')
+      ? new Error(`${source}: not a readable ONNX model (${msg.slice(6)}); the file may be truncated or corrupt — re-export or re-download it`, { cause: err })
+      : err;
+  };
+  let editor: OnnxGraphEditor;
+  try {
+    editor = new OnnxGraphEditor(source);
+  } catch (err) {
+    throw notOnnx(err);
+  }
   try {
     return await editEditor(editor, source, sourceHash, dir, infoPath, config, ensureExternal);
+  } catch (err) {
+    throw notOnnx(err);
   } finally {
     editor.close();
   }

@@ -2,6 +2,7 @@ import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readSync, renameS
 import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
 import { onnxType } from './onnx-schema';
+import { withPath } from '../util/fs';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -617,7 +618,7 @@ function writeAtomic(path: string, write: (fd: number) => void): void {
     renameSync(tmp, path);
   } catch (err) {
     try { unlinkSync(tmp); } catch { /* gone */ }
-    throw err;
+    throw withPath(err, path);
   }
 }
 

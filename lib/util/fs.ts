@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, renameSync, writeFileSync, openSync, fsyncSync, closeSync, unlinkSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync, openSync, fsyncSync, closeSync, unlinkSync } from 'node:fs';
 import { dirname, resolve, join } from 'node:path';
 
 /** Write a file atomically: write a temporary sibling, fsync, then rename over the target. */
@@ -17,7 +17,32 @@ export function atomicWriteFile(path: string, data: string | Uint8Array): void {
     renameSync(tmp, path);
   } catch (err) {
     try { unlinkSync(tmp); } catch { /* already gone */ }
-    throw err;
+    throw withPath(err, path);
+  }
+}
+
+/** The error with its file or folder named (`<path>: <message>`) unless the message names it already; the code is kept. */
+export function withPath(err: unknown, path: string): Error {
+  const e = err instanceof Error ? err : new Error(String(err));
+  if (e.message.includes(path)) return e;
+  const out = new Error(`${path}: ${e.message}`, { cause: e }) as NodeJS.ErrnoException;
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code) out.code = code;
+  return out;
+}
+
+/** Read and parse a JSON file; a read or parse error names the file. */
+export function readJsonFile<T = unknown>(path: string): T {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw withPath(err, path);
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch (err) {
+    throw new Error(`${path}: not valid JSON (${(err as Error).message})`);
   }
 }
 
