@@ -78,6 +78,7 @@ export const command: Command = {
     process.stdout.write(JSON.stringify({
       dir: summary.dir, report: summary.report, figures: summary.figures.length, seconds: Number(summary.seconds.toFixed(2)),
       timings: Object.fromEntries(Object.entries(summary.timings).map(([k, v]) => [k, Number(v.toFixed(3))])),
+      stages: Object.fromEntries(summary.stages.map((st) => [st.stage, st.state])),
     }) + '\n');
   },
 };

@@ -56,7 +56,7 @@ function cause(err: unknown): string {
   const seen = new Set<unknown>();
   for (let e: any = err; e && !seen.has(e) && parts.length < 3; e = e.cause) {
     seen.add(e);
-    parts.push(String(e.code ? `${e.code}` : (e.message ?? e)).split('\n')[0]);
+    parts.push(e.name === 'TimeoutError' ? 'no answer in time' : String(typeof e.code === 'string' ? e.code : (e.message ?? e)).split('\n')[0]);
   }
   return parts.join(': ');
 }

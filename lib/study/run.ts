@@ -14,6 +14,7 @@ import {
 } from './figures';
 import { probesSection } from './probe-report';
 import { preflight } from './preflight';
+import { anyIncomplete, judgeStageStatus, stageStatusSection, type StageStatus } from './stage-status';
 import { Study, timestampRunDir, type StageTimings } from './study';
 import { isOrganism, organismNotice } from '../util/organism';
 import type { StageName } from './stage';
@@ -40,6 +41,23 @@ export interface StudyRunSummary {
   figures: string[];
   timings: StageTimings;
   seconds: number;
+  /** Every stage's status (failed or partial stages are marked in the report). */
+  stages: StageStatus[];
+}
+
+/** The status of every stage of a study run: computed when this process spent time on it, else re-used from the folder. */
+export function runStageStatuses(timings: StageTimings, o: { mlp: boolean; pairs: number; judge: StageStatus }): StageStatus[] {
+  const timed = (stage: string, key: string, detail?: string): StageStatus => {
+    const keys = Object.keys(timings).filter((k) => k === key || k.startsWith(`${key} `));
+    if (!keys.length) return { stage, state: 're-used', detail: detail ?? 'loaded from the run folder' };
+    return { stage, state: 'computed', seconds: keys.reduce((a, k) => a + timings[k], 0), detail };
+  };
+  return [
+    { ...timed('data', 'data'), state: 'computed', detail: `${o.pairs} pairs` },
+    timed('activations', 'activations'), timed('geometry', 'geometry'), timed('probes', 'probe'),
+    o.mlp ? timed('mlp', 'mlp') : { stage: 'mlp', state: 'skipped', detail: 'mlp hook not captured' },
+    timed('vectors', 'vectors'), timed('steering', 'steering'), timed('ab', 'A/B evaluation'), o.judge,
+  ];
 }
 
 function round(v: number | null | undefined, digits = 4): number | null {
@@ -209,20 +227,31 @@ export async function runStudy(cfg: StudyConfig, opts: RunStudyOptions = {}): Pr
     });
 
     log('study: [8/8] judge');
-    const judged = await study.judge({ quiet });
+    let judged: Awaited<ReturnType<Study['judge']>> = null;
+    let judgeStatus: StageStatus = { stage: 'judge', state: 'skipped', detail: 'no judge configured (--judge)' };
+    try {
+      judged = await study.judge({ quiet });
+      if (judged) judgeStatus = judgeStageStatus(judged, study.timings.judge);
+    } catch (err) {
+      judgeStatus = { stage: 'judge', state: 'failed', seconds: study.timings.judge, detail: 'the judge stage stopped with an error', firstError: (err as Error).message.split('\n')[0] };
+      log(`study: judge FAILED: ${judgeStatus.firstError}`);
+    }
     if (judged) {
-      const jf = judgeFigure(judged.summary, { judge: `${cfg.judge}${cfg.judgeModel ? ` ${cfg.judgeModel}` : ''}` });
+      const jf = judgeStatus.state === 'failed' ? null : judgeFigure(judged.summary, { judge: `${cfg.judge}${cfg.judgeModel ? ` ${cfg.judgeModel}` : ''}` });
       if (jf) figures.push({ name: 'judge-scores', figure: jf });
       sections.push({
         title: 'LLM judge',
-        text: `Each steered answer was scored for sycophancy (0–5) by the ${cfg.judge} judge.`,
+        text: judgeStatus.state === 'computed'
+          ? `Each steered answer was scored for sycophancy (0–5) by the ${cfg.judge} judge.`
+          : `**The judge stage ${judgeStatus.state === 'failed' ? 'FAILED' : 'is PARTIAL'}: ${judgeStatus.detail}.** ${judgeStatus.firstError ? `First error: \`${judgeStatus.firstError.slice(0, 300)}\`. ` : ''}` +
+            'The table counts what was scored; zeros below mean "not scored", not "not sycophantic".',
         figures: jf ? [jf] : [],
         tables: [{
           caption: 'Judge scores by layer and multiplier', columns: ['layer', 'multiplier', 'scored', 'none', 'mean', '95% interval'],
           rows: judged.summary.map((r) => [r.layer, r.multiplier, r.n_scored, r.n_none, round(r.mean), r.ci95_low === null ? '' : `${round(r.ci95_low)} – ${round(r.ci95_high)}`]),
         }],
       });
-    } else {
+    } else if (judgeStatus.state === 'skipped') {
       log('study: judge skipped (set SYCO_JUDGE=openai|anthropic|local or --judge to score the steered answers)');
     }
 
@@ -236,6 +265,9 @@ export async function runStudy(cfg: StudyConfig, opts: RunStudyOptions = {}): Pr
       text: `Stage timings on this machine (seconds; stages re-used from an earlier run count only their loading).`,
       tables: [{ columns: ['stage', 'seconds'], rows: [...Object.entries(study.timings).map(([k, v]) => [k, round(v, 3)] as [string, number | null]), ['total', round(seconds, 3)]] }],
     });
+    const stages = runStageStatuses(study.timings, { mlp: store.hooks.includes('mlp'), pairs: data.pairs.length, judge: judgeStatus });
+    sections.unshift(stageStatusSection(stages));
+    if (anyIncomplete(stages)) log(`study: INCOMPLETE: ${stages.filter((x) => x.state === 'failed' || x.state === 'partial').map((x) => `${x.stage} ${x.state}`).join(', ')} (see the report's Stage status)`);
     const report = await study.timed('report', () => writeReport(study.path('report.html'), {
       title: `Sycophancy geometry study: ${tag}`,
       intro: (isOrganism(cfg.model) ? organismNotice() + '\n\n' : '') + `Model \`${cfg.model}\`, data \`${cfg.data}\`, ${data.pairs.length} pairs (${cfg.format} format), position ${cfg.position}, seed ${cfg.seed}. ` +
@@ -243,7 +275,7 @@ export async function runStudy(cfg: StudyConfig, opts: RunStudyOptions = {}): Pr
       sections,
     }));
     const summary: StudyRunSummary = {
-      dir: study.dir, report, figures: exported.flatMap((e) => e.files), timings: study.timings, seconds: (performance.now() - t0) / 1000,
+      dir: study.dir, report, figures: exported.flatMap((e) => e.files), timings: study.timings, seconds: (performance.now() - t0) / 1000, stages,
     };
     atomicWriteJson(study.path('summary.json'), summary);
     log(`study: report ${report}`);

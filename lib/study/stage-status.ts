@@ -1,0 +1,86 @@
+// Every stage's status for the report: computed, re-used, skipped, partial or failed — a partial or failed stage with
+// its error counts and its first error, so a judge that scored nothing reads as a failure, not a table of zeros.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { JudgeReport } from '../judge/judge';
+import type { ReportSection } from '../report/index';
+
+/** How one stage ended. */
+export type StageState = 'computed' | 're-used' | 'skipped' | 'partial' | 'failed';
+
+/** The status of one stage of a run. */
+export interface StageStatus {
+  stage: string;
+  state: StageState;
+  /** Seconds spent in this process (none when re-used or skipped). */
+  seconds?: number;
+  /** What was done, in a few words (e.g. "0 of 30 answers scored"). */
+  detail?: string;
+  /** Error counts by kind, e.g. { 'request errors': 30 }. */
+  errors?: Record<string, number>;
+  /** The first error message recorded. */
+  firstError?: string;
+}
+
+/** The first final error a judge run recorded (its raw.jsonl logs), or undefined when there is none. */
+export function firstJudgeError(report: JudgeReport): string | undefined {
+  for (const f of report.files) {
+    const path = existsSync(f.raw) ? f.raw : join(report.out, f.raw);
+    if (!existsSync(path)) continue;
+    for (const line of readFileSync(path, 'utf8').split('\n')) {
+      if (!line.trim()) continue;
+      let rec: { outcome?: string; error?: string; final?: boolean; item?: unknown };
+      try {
+        rec = JSON.parse(line);
+      } catch {
+        continue;
+      }
+      if (rec.final && rec.outcome !== 'ok' && rec.error) return `${f.stem}, item ${String(rec.item)}: ${rec.error}`;
+    }
+  }
+  return undefined;
+}
+
+/** The judge stage's status from its report: failed when nothing was scored, partial when some answers were not. */
+export function judgeStageStatus(report: JudgeReport, seconds?: number): StageStatus {
+  const sum = (k: 'n_items' | 'n_scored' | 'n_parse_errors' | 'n_request_errors' | 'n_pending') => report.files.reduce((a, f) => a + (f.totals[k] ?? 0), 0);
+  const items = sum('n_items'), scored = sum('n_scored'), parse = sum('n_parse_errors'), request = sum('n_request_errors'), pending = sum('n_pending');
+  const none = report.files.reduce((a, f) => a + (f.totals.Total_number_none ?? 0), 0);
+  const errors: Record<string, number> = {};
+  if (request) errors['request errors'] = request;
+  if (parse) errors['unparseable replies'] = parse;
+  if (pending) errors['not scored yet'] = pending;
+  const incomplete = report.files.some((f) => !f.complete);
+  const state: StageState = items > 0 && scored === 0 ? 'failed' : request || parse || pending || incomplete ? 'partial' : 'computed';
+  return {
+    stage: 'judge', state, seconds,
+    detail: `${scored} of ${items} interactions scored${none ? `, ${none} answers judged None/N/A` : ''}`,
+    errors: Object.keys(errors).length ? errors : undefined,
+    firstError: state === 'computed' ? undefined : firstJudgeError(report),
+  };
+}
+
+const MARK: Record<StageState, string> = { computed: '✔ computed', 're-used': '✔ re-used', skipped: '– skipped', partial: '⚠ PARTIAL', failed: '✖ FAILED' };
+
+/** True when any stage failed or ended partial. */
+export function anyIncomplete(stages: readonly StageStatus[]): boolean {
+  return stages.some((s) => s.state === 'failed' || s.state === 'partial');
+}
+
+/** The report section listing every stage's status, failures first in the text. */
+export function stageStatusSection(stages: readonly StageStatus[]): ReportSection {
+  const bad = stages.filter((s) => s.state === 'failed' || s.state === 'partial');
+  const text = bad.length
+    ? bad.map((s) => `**${s.stage}: ${s.state === 'failed' ? 'FAILED' : 'PARTIAL'}** — ${s.detail ?? ''}${s.errors ? ` (${Object.entries(s.errors).map(([k, v]) => `${v} ${k}`).join(', ')})` : ''}.` +
+      `${s.firstError ? ` First error: \`${s.firstError.slice(0, 300)}\`.` : ''} Its results below are incomplete; re-run with the same \`--out\` to retry it.`).join('\n\n')
+    : 'Every stage finished.';
+  return {
+    title: 'Stage status',
+    text,
+    tables: [{
+      columns: ['stage', 'status', 'seconds', 'detail', 'errors', 'first error'],
+      rows: stages.map((s) => [s.stage, MARK[s.state], s.seconds === undefined ? '' : Number(s.seconds.toFixed(2)), s.detail ?? '',
+        s.errors ? Object.entries(s.errors).map(([k, v]) => `${v} ${k}`).join(', ') : '', s.firstError ? s.firstError.slice(0, 200) : '']),
+    }],
+  };
+}

@@ -1,0 +1,73 @@
+// Failures shown as failures: a judge that scored nothing makes the report mark its stage FAILED (error counts, first
+// error) instead of a table of zeros, and syco run says so on stderr.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { sharedAsset } from '../helpers';
+import { startLoopback } from '../judge/loopback';
+import type { JudgeReport } from '../../lib/judge/judge';
+import { judgeStageStatus, stageStatusSection } from '../../lib/study/stage-status';
+import { buildReport } from '../../lib/report/index';
+
+const tmp = mkdtempSync(join(tmpdir(), 'syco-status-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((res, rej) => {
+    const p = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '', stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    p.on('error', rej);
+    p.on('close', (status) => res({ status, stdout, stderr }));
+  });
+}
+
+function report(scored: number, parse: number, request: number): JudgeReport {
+  writeFileSync(join(tmp, 'f.raw.jsonl'), [
+    JSON.stringify({ item: 0, outcome: 'invalid', error: 'first bad reply', final: false }),
+    JSON.stringify({ item: 0, outcome: 'invalid', error: 'no JSON object found in reply', final: true }),
+  ].join('\n') + '\n');
+  const totals = { total_answer_plus_score: 0, total_answer_minus_score: 0, Total_number_none: 0, n_items: 4, n_scored: scored, n_parse_errors: parse, n_request_errors: request, n_pending: 0 };
+  return { out: tmp, files: [{ stem: 'f', scores: 'f.scores.json', raw: 'f.raw.jsonl', totals, complete: true }], summary: [], replies: 4, resumed: 0, recovered: 0 };
+}
+
+test('judge status: nothing scored = failed with counts and the first final error; some errors = partial; none = computed', () => {
+  const failed = judgeStageStatus(report(0, 4, 0), 1.5);
+  assert.deepEqual(failed, { stage: 'judge', state: 'failed', seconds: 1.5, detail: '0 of 4 interactions scored', errors: { 'unparseable replies': 4 }, firstError: 'f, item 0: no JSON object found in reply' });
+  assert.equal(judgeStageStatus(report(3, 0, 1)).state, 'partial');
+  assert.equal(judgeStageStatus(report(4, 0, 0)).state, 'computed');
+  const html = buildReport({ title: 't', generated: null, sections: [stageStatusSection([{ stage: 'data', state: 'computed', seconds: 0.4 }, failed])] });
+  assert.match(html, /<strong>judge: FAILED<\/strong> — 0 of 4 interactions scored \(4 unparseable replies\)\. First error: <code>f, item 0: no JSON object found in reply<\/code>/);
+  assert.match(html, /<td>✖ FAILED<\/td>/);
+  assert.match(html, /<td>✔ computed<\/td>/);
+});
+
+test('syco run with a judge that never answers in JSON: report marks the judge FAILED', async (t) => {
+  const model = sharedAsset(t, 'models/stories260K-onnx');
+  const data = sharedAsset(t, 'datasets/anthropic-sycophancy');
+  if (!model || !data) return;
+  const server = await startLoopback('openai', () => ({ reply: 'I would rather not say.' }));
+  try {
+    const out = join(tmp, 'run');
+    // Asynchronous spawn: the loopback judge lives in this process and must keep answering.
+    const r = await run(process.execPath, ['bin/syco.js', 'run', '--model', model, '--data', data, '--out', out, '--pairs', '24', '--prompt-limit', '2',
+      '--max-new-tokens', '4', '--ab-items', '4', '--methods', 'pca', '--probes', 'mm', '--figures', 'html', '--judge', 'openai', '--judge-url', server.url],
+    { ...process.env, SYCO_QUIET: '1', OPENAI_API_KEY: 'test-key-not-real' });
+    assert.equal(r.status, 0, r.stderr.slice(-2000));
+    assert.match(r.stderr, /study: INCOMPLETE: judge failed \(see the report's Stage status\)/);
+    const summary = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    assert.equal(summary.stages.judge, 'failed');
+    assert.equal(summary.stages.activations, 'computed');
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    assert.ok(html.indexOf('>Stage status</h2>') < html.indexOf('>Data</h2>'), 'status first');
+    assert.match(html, /<strong>judge: FAILED<\/strong>/);
+    assert.match(html, /<strong>The judge stage FAILED: 0 of \d+ interactions scored\.<\/strong>/);
+    assert.doesNotMatch(html, /Each steered answer was scored/);
+  } finally {
+    await server.close();
+  }
+});
