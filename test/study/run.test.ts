@@ -113,6 +113,6 @@ test('syco run: usage errors name the flag; --help documents the defaults', () =
   assert.match(bad.stderr, /--pairs="lots": expected an integer/);
   const help = syco(['run', '--help']);
   assert.equal(help.code, 0);
-  assert.match(help.stdout, /HuggingFaceTB\/SmolLM2-135M-Instruct/);
+  assert.match(help.stdout, /organism/);
   assert.match(help.stdout, /report\.html/);
 });
