@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { datasets, direction, makeMatrix, probeInit } from './synth';
+import { datasets, direction, makeMatrix, probeInit } from './_synth';
 import { pca } from '../lib/geometry/pca';
 import { trainProbe } from '../lib/probes/train';
 import { accuracy } from '../lib/probes/common';

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeMatrix } from './synth';
+import { makeMatrix } from './_synth';
 import { tsne, conditionalP, jointPSparse, type Csr, type TsneResult } from '../lib/geometry/tsne';
 import { umap } from '../lib/geometry/umap';
 import { knn } from '../lib/geometry/knn';
