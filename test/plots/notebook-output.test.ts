@@ -11,6 +11,7 @@ import { after, before, test, type TestContext } from 'node:test';
 import { confusionMatrix, layerScatter, notebookFigureHtml, plotlySource, probeAccuracyByLayer } from '../../lib/plots/index';
 import { projectRoot } from '../../lib/util/fs';
 import { type MiniDocument, launchTestBrowser } from './browser';
+import { needChromium } from '../helpers';
 
 declare const document: MiniDocument;
 
@@ -83,6 +84,7 @@ function nbconvert(t: TestContext): string | null {
 }
 
 test('nbconvert HTML of a saved notebook draws every figure, opened twice in fresh pages', async (t) => {
+  if (!needChromium(t)) return;
   const bin = nbconvert(t);
   if (!bin) return;
   const nb = join(dir, 'Saved.ipynb');
@@ -122,7 +124,8 @@ function jupyterLike(root: string, notebookPath: string, body: string): Promise<
   }));
 }
 
-test('a Jupyter page (server rooted above the project) draws every figure after a reload and in a second tab', async () => {
+test('a Jupyter page (server rooted above the project) draws every figure after a reload and in a second tab', async (t) => {
+  if (!needChromium(t)) return;
   const root = dirname(projectRoot());
   const nbPath = `${relative(root, projectRoot()).split(sep).join('/')}/notebooks/Some Notebook.ipynb`;
   const { server, url } = await jupyterLike(root, nbPath, outputs.join('\n'));
@@ -137,7 +140,8 @@ test('a Jupyter page (server rooted above the project) draws every figure after 
   }
 });
 
-test('a page with no way to reach plotly.js says so in the figure, naming what it tried', async () => {
+test('a page with no way to reach plotly.js says so in the figure, naming what it tried', async (t) => {
+  if (!needChromium(t)) return;
   const page = join(dir, 'nowhere.html');
   const html = outputs[1].replace(/"fileUrl":"[^"]+"/, '"fileUrl":"file:///nonexistent/plotly.min.js"');
   writeFileSync(page, `<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>${html}</body></html>`);

@@ -8,6 +8,8 @@ import { pathToFileURL } from 'node:url';
 import { after, before, test } from 'node:test';
 import { decodePng, encodeGif, exportFigures, figureLayers, layerFigure, layerGrid, layerScatter, FigureRenderer, type RgbaImage } from '../../lib/plots/index';
 import { launchTestBrowser, type TestBrowser } from './browser';
+import { needChromium } from '../helpers';
+import { findChromium } from '../../lib/plots/export';
 
 const fig = layerScatter([
   { layer: 2, coords: [[0, 0], [1, 1], [2, 0], [0, 2], [1, 3]], labels: [1, 1, 0, 0, 1] },
@@ -19,7 +21,7 @@ let dir: string;
 let browser: TestBrowser;
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'syco-static-'));
-  browser = await launchTestBrowser();
+  if (findChromium() !== null) browser = await launchTestBrowser();
 });
 after(async () => {
   await browser?.close();
@@ -49,7 +51,8 @@ test('layerGrid has one panel per layer with its own axes, one legend entry per 
   assert.match(String((g.layout.title as { text: string }).text), /— all layers<br><sub>toy<\/sub>$/);
 });
 
-test('exported PNG/SVG show the chosen layer without slider or buttons; the grid SVG has one subplot per layer; HTML keeps the slider', async () => {
+test('exported PNG/SVG show the chosen layer without slider or buttons; the grid SVG has one subplot per layer; HTML keeps the slider', async (t) => {
+  if (!needChromium(t)) return;
   const res = await exportFigures([{ name: 'geo', figure: fig }], dir, { formats: ['html', 'png', 'svg', 'gif'], figureLayer: 9, width: 500, height: 400, sharedPlotly: true });
   assert.deepEqual(res[0].files.map((f) => f.slice(dir.length + 1)), ['geo.html', 'geo.png', 'geo-grid.png', 'geo.svg', 'geo-grid.svg', 'geo.gif']);
   const svg = readFileSync(join(dir, 'geo.svg'), 'utf8');
@@ -93,7 +96,8 @@ async function chromiumGif(path: string, pixels: [number, number][]): Promise<{ 
   }, [b64, pixels] as const);
 }
 
-test('a hand-made GIF decodes in Chromium to exactly the pixels encoded, frame by frame', async () => {
+test('a hand-made GIF decodes in Chromium to exactly the pixels encoded, frame by frame', async (t) => {
+  if (!needChromium(t)) return;
   const mk = (colors: number[][]): RgbaImage => ({ width: 2, height: 2, rgba: Uint8Array.from(colors.flatMap((c) => [...c, 255])) });
   const frames = [
     mk([[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 255]]),
@@ -119,7 +123,8 @@ test('a hand-made GIF decodes in Chromium to exactly the pixels encoded, frame b
   assert.deepEqual(n.px[0], pts.map(([x, y]) => [...noise.subarray((y * w + x) * 4, (y * w + x) * 4 + 4)]));
 });
 
-test('the exported GIF has one frame per layer, matching each layer PNG decoded by decodePng and by Chromium', async () => {
+test('the exported GIF has one frame per layer, matching each layer PNG decoded by decodePng and by Chromium', async (t) => {
+  if (!needChromium(t)) return;
   const got = await chromiumGif(join(dir, 'geo.gif'), [[0, 0], [250, 200], [100, 300]]);
   assert.equal(got.frames, 3);
   assert.deepEqual([got.width, got.height], [500, 400]);
