@@ -12,6 +12,7 @@ import { shardRange, type ShardInfo, type ShardSpec } from './shards';
 
 /** Default token budget of a forward pass when neither batchSize nor batchTokens is given. */
 export const DEFAULT_BATCH_TOKENS = 2048;
+import { checkPairsContext } from './context';
 
 /** The fields of a contrastive pair that extraction needs (the datasets stage's Pair has them all). */
 export interface PairTexts {
@@ -64,6 +65,8 @@ export interface ExtractOptions {
   shard?: ShardSpec;
   /** Use only the first `limit` pairs. */
   limit?: number;
+  /** Cut texts longer than this many tokens (first token + last maxTokens − 1); without it, longer than the context is refused. */
+  maxTokens?: number;
   /** Where the pairs came from (recorded in the manifest; default 'in-memory'). */
   source?: string;
   /** Called after every committed batch. */
@@ -93,6 +96,8 @@ export interface ExtractSummary {
   files: string[];
   seconds: number;
   pairsPerSec: number;
+  /** Texts cut to maxTokens (0 without it), the model's context (null: unknown) and the longest text in tokens. */
+  context: { maxTokens: number | null; truncated: number; limit: number | null; longest: number };
   /** Seconds of this call spent in forward passes, in writing rows, and in committing (fsync + manifest). */
   timings: { forwardSec: number; writeSec: number; commitSec: number };
 }
@@ -189,6 +194,7 @@ export function manifestDifferences(existing: ActivationManifest, requested: Act
   same('layers', existing.layers?.join(','), requested.layers.join(','));
   same('position', existing.position, requested.position);
   same('dataset format', existing.dataset?.format, requested.dataset.format);
+  same('max_tokens', existing.max_tokens ?? 'none', requested.max_tokens ?? 'none');
   const ids = firstIdDifference(existing.dataset?.pair_ids ?? [], requested.dataset.pair_ids);
   if (ids) out.push(`pair ids: ${ids}`);
   else if (existing.dataset?.texts_sha256 !== requested.dataset.texts_sha256) {
@@ -287,6 +293,7 @@ export async function extractActivations(opts: ExtractOptions): Promise<ExtractS
       },
     };
   }
+  const ctx = checkPairsContext(model, pairs, source, opts.maxTokens);
   const N = pairs.length;
   const H = model.hiddenSize;
 
@@ -314,6 +321,7 @@ export async function extractActivations(opts: ExtractOptions): Promise<ExtractS
     complete: false,
     batch_size: batchSize,
     ...(batchTokens !== undefined ? { batch_tokens: batchTokens, sort_window: sortWindow } : {}),
+    ...(opts.maxTokens === undefined ? {} : { max_tokens: opts.maxTokens }),
     files: hooks.flatMap((h) => layers.flatMap((l) => (['pos', 'neg'] as PairSide[]).map((s) => activationFileName(h, l, s)))),
     code_version: codeVersion(),
     created: new Date().toISOString(),
@@ -425,7 +433,7 @@ export async function extractActivations(opts: ExtractOptions): Promise<ExtractS
       let tick = performance.now();
       let res: Awaited<ReturnType<HookedModel['run']>>;
       try {
-        res = await model.run(inputs as string[] | number[][], { hooks, layers, positions: [position] });
+        res = await model.run(inputs as string[] | number[][], { hooks, layers, positions: [position], maxTokens: opts.maxTokens });
       } catch (err) {
         const pids = members.map((i) => pairs[i].id);
         throw new Error(`extract: forward pass failed for ${what} (${pids.slice(0, 4).join(', ')}${pids.length > 4 ? ', …' : ''}) ` +
@@ -483,6 +491,7 @@ export async function extractActivations(opts: ExtractOptions): Promise<ExtractS
     return {
       outDir, pairs: N, done, skipped: startDone, computed, resumed, complete: done === N,
       hooks, layers, position, hiddenSize: H, files, seconds,
+      context: { maxTokens: opts.maxTokens ?? null, truncated: ctx.truncated, limit: ctx.limit ?? null, longest: ctx.longest },
       pairsPerSec: runSec > 0 ? computed / runSec : 0,
       timings,
     };

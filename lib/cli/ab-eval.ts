@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from './index';
-import { numberFlag, parseFlags, parseLayers, parseNumberList, required, UsageError } from './args';
+import { maxTokensFlag, numberFlag, parseFlags, parseLayers, parseNumberList, required, UsageError } from './args';
 import { joinNegativeFlagValues } from './forward';
 import { ActivationStore } from '../activations/store';
 import { loadVectors } from '../steering/vectors';
@@ -10,7 +10,7 @@ import { atomicWriteJson } from '../util/fs';
 
 const USAGE = `usage: syco ab-eval --model <dir-or-id> --vectors <dir> --layers <list|i-j> --multipliers <list>
                     --dataset <file> --out <file.json> [--chat | --no-chat] [--steer-from all|answer]
-                    [--batch-tokens T] [--batch-size B] [--limit N] [--held-out | --exclude-pairs <acts dir>]
+                    [--batch-tokens T] [--batch-size B] [--limit N] [--max-tokens N] [--held-out | --exclude-pairs <acts dir>]
                     [--dtype fp32] [--model-file F] [--threads T] [--device cpu|cuda|webgpu|coreml|dml] [--quiet]
 
 A/B behavioural evaluation of steering. For each layer and multiplier (an explicit list; include 0 for the
@@ -29,10 +29,13 @@ layer × multiplier table.
                    by length within windows; every nonzero multiplier of a layer runs in the same pass
   --batch-size     most prompt rows per forward pass (64 with the token budget; alone: 8, item order)
   --limit          first N items only
+  --max-tokens     cut prompts longer than N tokens (the first token and the last N − 1; counted in the output
+                   as truncated); without it a prompt longer than the model's context is refused
   --held-out       leave out rows whose pairs the vectors were computed from (the vectors' activation run)
   --exclude-pairs  leave out the pairs of this activation run`;
 
 const VALUE_FLAGS = new Set(['multipliers']);
+
 
 /** `syco ab-eval`: A/B behavioural evaluation over layers × multipliers. */
 export const command: Command = {
@@ -41,7 +44,7 @@ export const command: Command = {
     const { values } = parseFlags('ab-eval', joinNegativeFlagValues(argv, VALUE_FLAGS), {
       model: { type: 'string' }, vectors: { type: 'string' }, layers: { type: 'string' }, multipliers: { type: 'string' },
       dataset: { type: 'string' }, out: { type: 'string' }, chat: { type: 'boolean' }, 'no-chat': { type: 'boolean' },
-      'steer-from': { type: 'string' }, 'batch-size': { type: 'string' }, 'batch-tokens': { type: 'string' }, limit: { type: 'string' }, 'held-out': { type: 'boolean' },
+      'steer-from': { type: 'string' }, 'batch-size': { type: 'string' }, 'batch-tokens': { type: 'string' }, limit: { type: 'string' }, 'max-tokens': { type: 'string' }, 'held-out': { type: 'boolean' },
       'exclude-pairs': { type: 'string' }, dtype: { type: 'string' }, 'model-file': { type: 'string' }, threads: { type: 'string' }, device: { type: 'string' },
       quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     });
@@ -66,6 +69,7 @@ export const command: Command = {
     if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new UsageError('syco ab-eval: --limit must be a positive integer');
     if (values['held-out'] && values['exclude-pairs']) throw new UsageError('syco ab-eval: --held-out and --exclude-pairs are exclusive');
     const threads = values.threads === undefined ? undefined : numberFlag('ab-eval', 'threads', values.threads);
+    const maxTokens = maxTokensFlag('ab-eval', values['max-tokens']);
 
     const sel = parseLayers('ab-eval', values.layers);
     const vectors = loadVectors(vectorsDir, { layers: sel === 'all' ? undefined : sel });
@@ -81,13 +85,15 @@ export const command: Command = {
     const { abEvaluate, formatAbTable } = await import('../steering/ab');
     const model = await loadHookedModel(modelId, { dtype: values.dtype, modelFileName: values['model-file'], threads, device: values.device });
     try {
-      const res = await abEvaluate(model, { vectors, layers: vectors.layers, multipliers, items, chat, batchSize, batchTokens, steerFrom, quiet: values.quiet });
+      const res = await abEvaluate(model, { vectors, layers: vectors.layers, multipliers, items, chat, batchSize, batchTokens, steerFrom, maxTokens, quiet: values.quiet });
       atomicWriteJson(out, {
         kind: 'ab-eval',
         settings: {
           model: model.id, model_sha256: model.sourceHash, vectors: vectorsDir, vectors_meta: vectors.meta, dataset, dataset_kind: kind,
           excluded_pairs: excludeIds?.length ?? 0, format: res.format, steer_from: res.steerFrom, batch_size: batchSize ?? null, batch_tokens: batchTokens ?? null,
+          max_tokens: maxTokens ?? null,
         },
+        truncated_items: res.truncated?.items ?? 0,
         layers: res.layers,
         multipliers: res.multipliers,
         table: res.table,

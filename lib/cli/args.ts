@@ -121,3 +121,11 @@ export function intFlag(command: string, name: string, value: string | undefined
   }
   return x;
 }
+
+/** Parse --max-tokens of a command (an integer ≥ 2, or undefined when absent). */
+export function maxTokensFlag(command: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = numberFlag(command, 'max-tokens', value);
+  if (!Number.isInteger(n) || n < 2) throw new UsageError(`syco ${command}: --max-tokens must be an integer ≥ 2, got ${value}`);
+  return n;
+}

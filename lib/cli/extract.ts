@@ -1,12 +1,12 @@
 import { resolve } from 'node:path';
 import type { Command } from './index';
-import { numberFlag, parseFlags, parseLayers, required, UsageError } from './args';
+import { maxTokensFlag, numberFlag, parseFlags, parseLayers, required, UsageError } from './args';
 import type { HookName, Position } from '../model/types';
 
 const USAGE = `usage: syco extract --model <dir-or-id> --pairs <file.jsonl> --out <dir>
                     [--hooks resid,mlp] [--layers all|i-j] [--position -2|-1|mean]
-                    [--batch-tokens T] [--batch-size B] [--limit N] [--dtype fp32] [--model-file F] [--threads T]
-                    [--device cpu|cuda|webgpu|coreml|dml] [--shard i/n] [--quiet]
+                    [--batch-tokens T] [--batch-size B] [--limit N] [--max-tokens N] [--dtype fp32] [--model-file F]
+                    [--threads T] [--device cpu|cuda|webgpu|coreml|dml] [--shard i/n] [--quiet]
        syco extract merge <shard dir> ... --out <dir>
 
 Runs both texts of every pair through the model (batched, left-padded) and writes one float32
@@ -24,6 +24,8 @@ Prints a one-line JSON summary on stdout at the end.
                 up to T (default 2048 when --batch-size is not given); rows land at the same offsets
   --batch-size  most texts per forward pass (both texts of B/2 pairs); alone: fixed batches in file order
   --limit       only the first N pairs
+  --max-tokens  cut texts longer than N tokens (the first token and the last N − 1; counted in the
+                summary as texts_truncated); without it a text longer than the model's context is refused
   --dtype       model dtype (fp32 default, q8, q4, fp16, ...)
   --model-file  explicit ONNX file inside onnx/ (overrides --dtype)
   --threads     ONNX Runtime intra-op threads
@@ -32,7 +34,7 @@ Prints a one-line JSON summary on stdout at the end.
                 into --out; \`syco extract merge\` joins complete shards into a store identical to one run
   --quiet       no progress bar`;
 
-const VALUE_FLAGS = ['model', 'pairs', 'out', 'hooks', 'layers', 'position', 'batch-size', 'batch-tokens', 'limit', 'dtype', 'model-file', 'threads', 'device', 'shard'];
+const VALUE_FLAGS = ['model', 'pairs', 'out', 'hooks', 'layers', 'position', 'batch-size', 'batch-tokens', 'limit', 'max-tokens', 'dtype', 'model-file', 'threads', 'device', 'shard'];
 
 /** Join `--flag -2` into `--flag=-2` so negative numbers are read as values, not as flags. */
 export function joinNegativeValues(argv: string[]): string[] {
@@ -84,6 +86,7 @@ export const command: Command = {
       'batch-size': { type: 'string' },
       'batch-tokens': { type: 'string' },
       limit: { type: 'string' },
+      'max-tokens': { type: 'string' },
       dtype: { type: 'string' },
       'model-file': { type: 'string' },
       threads: { type: 'string' },
@@ -116,6 +119,7 @@ export const command: Command = {
     } catch (err) {
       throw new UsageError(`syco extract: ${(err as Error).message}`);
     }
+    const maxTokens = maxTokensFlag('extract', values['max-tokens']);
 
     // Loaded lazily so that `syco extract --help` and usage errors never start ONNX Runtime.
     const { readPairsJsonl } = await import('../datasets/index');
@@ -133,7 +137,7 @@ export const command: Command = {
     });
     try {
       const s = await extractActivations({
-        model, pairs, outDir, hooks, layers, position, batchSize, batchTokens, limit, shard,
+        model, pairs, outDir, hooks, layers, position, batchSize, batchTokens, limit, shard, maxTokens,
         source: pairsPath, quiet: Boolean(values.quiet),
       });
       const summary = {
@@ -151,6 +155,10 @@ export const command: Command = {
         position: s.position,
         hidden_size: s.hiddenSize,
         files: s.files.length,
+        max_tokens: s.context.maxTokens,
+        texts_truncated: s.context.truncated,
+        context: s.context.limit,
+        longest_text_tokens: s.context.longest,
         seconds: Number(s.seconds.toFixed(3)),
         pairs_per_s: Number(s.pairsPerSec.toFixed(2)),
         forward_s: Number(s.timings.forwardSec.toFixed(3)),

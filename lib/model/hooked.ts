@@ -1,6 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { existsSync, readFileSync, statSync, mkdirSync, unlinkSync, linkSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { ContextLengthError, contextLength, contextMessage, explainRuntimeError, fitContext } from './context';
 import { assertFiniteVector, type Matrix } from '../util/matrix';
 import { atomicWriteJson, fileSha256, projectRoot, readJsonFile } from '../util/fs';
 import { Rng } from '../util/rng';
@@ -202,6 +203,7 @@ export class OnnxHookedModel implements HookedModel {
   readonly hiddenSize: number;
   readonly vocabSize: number;
   readonly family: string;
+  readonly maxPositions: number | undefined;
   private readonly zeroSteer: ort.Tensor;
   private readonly eosIds: number[];
   private readonly padId: number;
@@ -225,6 +227,7 @@ export class OnnxHookedModel implements HookedModel {
     this.hiddenSize = info.hiddenSize;
     this.vocabSize = info.vocabSize;
     this.family = String(config.model_type ?? 'unknown');
+    this.maxPositions = contextLength(config);
     this.zeroSteer = new ort.Tensor('float32', new Float32Array(this.hiddenSize), [1, 1, this.hiddenSize]);
     const eos = generationConfig.eos_token_id ?? config.eos_token_id;
     this.eosIds = eos == null ? [] : Array.isArray(eos) ? eos.map(Number) : [Number(eos)];
@@ -259,13 +262,15 @@ export class OnnxHookedModel implements HookedModel {
     return this.tokenizer.apply_chat_template(messages, { tokenize: false, add_generation_prompt: opts.addGenerationPrompt ?? true }) as string;
   }
 
-  private toIds(texts: string[] | number[][]): number[][] {
+  private toIds(texts: string[] | number[][], maxTokens?: number, dropped: number[] = []): number[][] {
     if (!Array.isArray(texts) || texts.length === 0) throw new Error('run: expected a non-empty list of texts or token-id lists');
     return (texts as (string | number[])[]).map((t, k): number[] => {
       const ids: number[] = typeof t === 'string' ? this.encode(t) : Array.from(t);
       if (!ids.length) throw new Error(`run: text ${k} has no tokens`);
       for (const x of ids) if (!Number.isInteger(x) || x < 0) throw new Error(`run: text ${k} has an invalid token id ${x}`);
-      return ids;
+      const fit = fitContext(ids, k, this.maxPositions, maxTokens);
+      dropped.push(fit.dropped);
+      return fit.ids;
     });
   }
 
@@ -379,7 +384,8 @@ export class OnnxHookedModel implements HookedModel {
 
   /** Forward a batch of texts (left-padded) and capture hooks at positions, optionally steered. */
   async run(texts: string[] | number[][], req: CaptureRequest = {}, opts: { steering?: SteeringVector[] } = {}): Promise<CaptureResult> {
-    const ids = this.toIds(texts);
+    const dropped: number[] = [];
+    const ids = this.toIds(texts, req.maxTokens, dropped);
     const mixed = new Set(ids.map((x) => x.length)).size > 1;
     if (ids.length > 1 && (this.info.batchCoupled || (mixed && (this.info.usesGqa || this.info.padShiftsPositions)))) {
       // GroupQueryAttention graphs do not support left padding, absolute positions without a position_ids input
@@ -390,7 +396,7 @@ export class OnnxHookedModel implements HookedModel {
         if (v.rows && !v.rows.every((r) => Number.isInteger(r) && r >= 0 && r < ids.length)) throw new Error(`steering[${k}]: rows must be batch rows in [0, ${ids.length}), got ${v.rows.join(', ')}`);
       }
       for (const [k, x] of ids.entries()) parts.push(await this.run([x], req, { ...opts, steering: steeringOfRow(opts.steering, k) }));
-      return mergeResults(parts);
+      return { ...mergeResults(parts), ...(req.maxTokens === undefined ? {} : { truncated: dropped }) };
     }
     const hooks = req.hooks ?? ['resid'];
     for (const h of hooks) if (!HOOKS.includes(h)) throw new Error(`run: unknown hook "${h}" (known: ${HOOKS.join(', ')})`);
@@ -458,7 +464,8 @@ export class OnnxHookedModel implements HookedModel {
     if (!fetches.length) fetches.push(LOGITS_OUTPUT);
 
     const feeds = this.baseFeeds(batch, opts.steering, rows, meanWeights, meanRowsOf.length);
-    const out = await this.sessions.use(variantFor(fetches, this.info), (s) => s.run(feedsFor(s, feeds), fetches));
+    const out = await this.sessions.use(variantFor(fetches, this.info), (s) => s.run(feedsFor(s, feeds), fetches))
+      .catch((e: unknown) => { throw explainRuntimeError(e, S, this.maxPositions); });
     const H = this.hiddenSize;
     const captures = new Map<string, Matrix>();
     for (const k of keys) {
@@ -471,7 +478,7 @@ export class OnnxHookedModel implements HookedModel {
       });
       captures.set(k, { rows: plan.length, cols: H, data });
     }
-    const result: CaptureResult = { tokenIds: ids, positions: resolved, captures };
+    const result: CaptureResult = { tokenIds: ids, positions: resolved, captures, ...(req.maxTokens === undefined ? {} : { truncated: dropped }) };
     if (logitsMode) {
       const V = this.vocabSize;
       const all = out[LOGITS_OUTPUT].data as Float32Array;
@@ -508,6 +515,10 @@ export class OnnxHookedModel implements HookedModel {
     if (!promptIds.length) throw new Error('generate: the prompt has no tokens');
     const maxNew = opts.maxNewTokens ?? 20;
     if (!Number.isInteger(maxNew) || maxNew < 0) throw new Error(`generate: maxNewTokens must be a non-negative integer, got ${maxNew}`);
+    if (this.maxPositions !== undefined && promptIds.length + maxNew > this.maxPositions) {
+      throw new ContextLengthError(contextMessage(`generate: the prompt (${promptIds.length} tokens) plus maxNewTokens ${maxNew}`, promptIds.length + maxNew,
+        this.maxPositions, 'use a shorter prompt or fewer new tokens'), 0, promptIds.length + maxNew, this.maxPositions);
+    }
     const greedy = opts.greedy === true || !opts.temperature;
     const temperature = opts.temperature ?? 1;
     const topP = opts.topP ?? 1;
@@ -550,7 +561,8 @@ export class OnnxHookedModel implements HookedModel {
       };
       if (this.info.modelInputs.some((i) => i.name === 'position_ids')) feeds.position_ids = new ort.Tensor('int64', pos, [1, S]);
       const fetches = [LOGITS_OUTPUT, ...this.presentFor.values()];
-      const out = await this.sessions.use(variantFor(fetches, this.info), (s) => s.run(feedsFor(s, feeds), fetches));
+      const out = await this.sessions.use(variantFor(fetches, this.info), (s) => s.run(feedsFor(s, feeds), fetches))
+        .catch((e: unknown) => { throw explainRuntimeError(e, total, this.maxPositions); });
       const logits = out[LOGITS_OUTPUT].data as Float32Array;
       if (opts.returnLogits) stepLogits.push(logits.slice(0, V));
       const tok = greedy ? argmaxFirst(logits.subarray(0, V)) : sampleToken(logits.subarray(0, V), temperature, topP, rng);

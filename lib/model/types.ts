@@ -20,6 +20,8 @@ export interface CaptureRequest {
   finalNorm?: boolean;
   /** Also return logits: 'last' = last position of each text, 'positions' = at the requested positions. */
   logits?: false | 'last' | 'positions';
+  /** Cut longer texts to this many tokens (the first and the last maxTokens − 1); without it a text longer than the context is refused. */
+  maxTokens?: number;
 }
 
 /** One steering vector: added (× multiplier) to the output of decoder block `layer`. */
@@ -50,6 +52,8 @@ export interface CaptureResult {
   captures: Map<string, Matrix>;
   /** Logits [rows, vocab] when requested, same row order as the captures ('last': one row per text). */
   logits?: Matrix;
+  /** With `maxTokens`: tokens dropped from each text (0 when it fitted). */
+  truncated?: number[];
 }
 
 /** Options for text generation. */
@@ -93,6 +97,8 @@ export interface HookedModel {
   /** ONNX file that was loaded (path) and dtype. */
   readonly modelFile: string;
   readonly dtype: string;
+  /** Positions the model was trained for (config max_position_embeddings); longer texts are refused. */
+  readonly maxPositions?: number;
   /** Token ids of a text, with the tokenizer's default special tokens (BOS for Llama). */
   encode(text: string, opts?: { addSpecialTokens?: boolean }): number[];
   /** Text of token ids. */

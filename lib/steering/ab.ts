@@ -12,6 +12,7 @@ import type { Pair, SycophancyRow } from '../datasets/types';
 import { Progress } from '../util/progress';
 import { steeringAt, type SteeringVectorSet } from './vectors';
 import { planBatches } from '../activations/batching';
+import { fitAbPrompts } from './ab-context';
 
 /** Default token budget of an A/B forward pass when neither batchSize nor batchTokens is given. */
 export const DEFAULT_AB_BATCH_TOKENS = 2048;
@@ -152,6 +153,8 @@ export interface AbOptions {
   batchTokens?: number;
   /** Default 'all'. */
   steerFrom?: AbSteerFrom;
+  /** Cut prompts longer than this many tokens (first token + last maxTokens − 1); without it, longer than the context is refused. */
+  maxTokens?: number;
   onProgress?: (p: { done: number; total: number }) => void;
   signal?: AbortSignal;
   quiet?: boolean;
@@ -189,6 +192,8 @@ export interface AbResult {
   /** Layer × multiplier rows, layers ascending, multipliers ascending. */
   table: AbTableRow[];
   cells: AbCell[];
+  /** Prompts cut to maxTokens (null: no maxTokens given, none cut). */
+  truncated?: { maxTokens: number | null; items: number };
   seconds: number;
 }
 
@@ -292,7 +297,8 @@ export async function abEvaluate(model: HookedModel, opts: AbOptions): Promise<A
   const batching: AbBatching = { batchTokens, maxRows: batchSize };
   const steerFrom = opts.steerFrom ?? 'all';
   if (steerFrom !== 'all' && steerFrom !== 'answer') throw new Error(`abEvaluate: steerFrom must be 'all' or 'answer', got "${steerFrom}"`);
-  const prepared = prepareAbItems(model, opts.items, { chat: opts.chat });
+  const fit = fitAbPrompts(prepareAbItems(model, opts.items, { chat: opts.chat }), model.maxPositions, opts.maxTokens);
+  const prepared = fit.items;
   const layers = opts.layers.slice().sort((a, b) => a - b);
   const multipliers = Array.from(new Set(opts.multipliers)).sort((a, b) => a - b);
   const nonZero = multipliers.filter((m) => m !== 0).length;
@@ -322,6 +328,7 @@ export async function abEvaluate(model: HookedModel, opts: AbOptions): Promise<A
     items: prepared.map((it) => ({ id: it.id, sycophantic: it.sycophantic, other: it.other, sycId: it.sycId, otherId: it.otherId })),
     table: cells.map(({ layer, multiplier, meanP, n, stderr }) => ({ layer, multiplier, meanP, n, stderr })),
     cells,
+    truncated: { maxTokens: opts.maxTokens ?? null, items: fit.truncated },
     seconds: (Date.now() - t0) / 1000,
   };
 }

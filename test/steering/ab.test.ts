@@ -64,12 +64,17 @@ test('A/B evaluation on stories260K', async (t) => {
   });
 
   await t.test('probabilities sum to 1 over the letters and equal the softmax of directly computed logits', async () => {
-    const res = await abEvaluate(model, { vectors: set, layers: [3, 1], multipliers: [4, -4, 0], items, batchSize: 3, quiet: true });
+    // some CAA prompts are longer than stories260K's 512 positions: cut to the first token and the last 511
+    const res = await abEvaluate(model, { vectors: set, layers: [3, 1], multipliers: [4, -4, 0], items, batchSize: 3, maxTokens: 512, quiet: true });
     assert.equal(res.format, 'plain');
     assert.deepEqual(res.layers, [1, 3]);
     assert.deepEqual(res.multipliers, [-4, 0, 4]);
     assert.deepEqual(res.table.map((r) => [r.layer, r.multiplier]), [[1, -4], [1, 0], [1, 4], [3, -4], [3, 0], [3, 4]]);
     const prep = prepareAbItems(model, items);
+    const cut = (ids: number[]): number[] => (ids.length > 512 ? [ids[0], ...ids.slice(ids.length - 511)] : ids);
+    const long = prep.filter((p) => p.promptIds.length > 512).length;
+    assert.ok(long > 0, 'the test covers a truncated prompt');
+    assert.deepEqual(res.truncated, { maxTokens: 512, items: long });
     let worst = 0;
     for (const cell of res.cells) {
       const steering = cell.multiplier === 0 ? [] : [{ layer: cell.layer, vector: set.vectors.get(cell.layer)!, multiplier: cell.multiplier }];
@@ -80,10 +85,10 @@ test('A/B evaluation on stories260K', async (t) => {
         const q = cell.pOther[i] / (cell.pSyc[i] + cell.pOther[i]);
         assert.ok(Math.abs(p + q - 1) < 1e-9, `p + q = ${p + q}`);
         // one prompt at a time, by hand
-        const logits = await model.nextTokenLogits([prep[i].text], { steering });
+        const logits = await model.nextTokenLogits([cut(prep[i].promptIds)], { steering });
         const want = twoSoftmax(logits.data, prep[i].sycId, prep[i].otherId);
         worst = Math.max(worst, Math.abs(p - want));
-        const [full] = await model.candidateProbs([prep[i].text], [prep[i].sycId, prep[i].otherId], { steering });
+        const [full] = await model.candidateProbs([cut(prep[i].promptIds)], [prep[i].sycId, prep[i].otherId], { steering });
         assert.ok(Math.abs(cell.pSyc[i] - full[0]) < 1e-5 && Math.abs(cell.pOther[i] - full[1]) < 1e-5);
       }
       const mean = cell.p.reduce((a, x) => a + x, 0) / cell.p.length;
@@ -142,6 +147,9 @@ test('A/B evaluation on stories260K', async (t) => {
 
   await t.test('bad input', async () => {
     await assert.rejects(abEvaluate(model, { vectors: set, layers: [7], multipliers: [1], items, quiet: true }), /no vector for layer 7/);
+    // prompts past the context are refused, each named with its length, unless maxTokens is given
+    await assert.rejects(abEvaluate(model, { vectors: set, layers: [1], multipliers: [1], items, quiet: true }),
+      /A\/B evaluation: \d+ prompt\(s\) longer than the model's context of 512 positions[^]*item 0 "[^"]+": \d+ tokens/);
     await assert.rejects(abEvaluate(model, { vectors: set, layers: [1], multipliers: [1], items, chat: true, quiet: true }), /no chat template/);
     await assert.rejects(abEvaluate(model, { vectors: set, layers: [1], multipliers: [1], items: [{ id: 'x', question: 'q', sycophantic: 'C' }], quiet: true }), /item 0 \(x\).*not A or B/);
   });

@@ -104,7 +104,7 @@ test('syco vectors / steer / ab-eval on stories260K', async (t) => {
 
   await t.test('ab-eval', async () => {
     const out = join(dir, 'ab.json');
-    const r = await cli(['ab-eval', '--model', modelDir, '--vectors', vdir, '--layers', '1-3', '--multipliers', '-2,0,2', '--dataset', caa, '--limit', '4', '--out', out]);
+    const r = await cli(['ab-eval', '--model', modelDir, '--vectors', vdir, '--layers', '1-3', '--multipliers', '-2,0,2', '--dataset', caa, '--limit', '4', '--max-tokens', '512', '--out', out]);
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /layer\s+m=-2\s+m=0\s+m=2\n1 /);
     const res = JSON.parse(readFileSync(out, 'utf8'));
@@ -120,7 +120,7 @@ test('syco vectors / steer / ab-eval on stories260K', async (t) => {
     const b = await cli(['ab-eval', '--model', modelDir, '--vectors', vdir, '--layers', '1', '--multipliers', '0,1', '--dataset', bad, '--out', join(dir, 'x.json')]);
     assert.equal(b.code, 1);
     assert.match(b.err, /bad\.jsonl:1: unknown A\/B dataset/);
-    const held = await cli(['ab-eval', '--model', modelDir, '--vectors', vdir, '--layers', '1', '--multipliers', '0,1', '--dataset', caa, '--limit', '2', '--held-out', '--out', join(dir, 'h.json')]);
+    const held = await cli(['ab-eval', '--model', modelDir, '--vectors', vdir, '--layers', '1', '--multipliers', '0,1', '--dataset', caa, '--limit', '2', '--max-tokens', '512', '--held-out', '--out', join(dir, 'h.json')]);
     assert.equal(held.code, 0, held.err);
     assert.equal(JSON.parse(readFileSync(join(dir, 'h.json'), 'utf8')).settings.excluded_pairs, 4);
   });
