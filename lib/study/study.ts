@@ -208,7 +208,7 @@ export class Study {
     const model = await this.model();
     const summary: ExtractSummary = await this.timed('activations', () => extractActivations({
       model, pairs, outDir: dir, hooks: this.cfg.hooks, layers: this.cfg.layers, position: this.cfg.position,
-      batchSize: this.cfg.batchSize, source: this.cfg.data, quiet: opts.quiet,
+      batchSize: this.cfg.batchSize, maxTokens: this.cfg.maxTokens, source: this.cfg.data, quiet: opts.quiet,
     }));
     this.log(`activations: ${summary.pairs} pairs, ${summary.layers.length} layers × ${summary.hooks.join('+')} (${summary.computed} computed, ${summary.skipped} re-used) in ${summary.seconds.toFixed(1)} s`);
     return (this.storeCache = openActivationStore(dir));
@@ -340,7 +340,7 @@ export class Study {
       const settings = { source, items: items.map((i) => i.id), layers, multipliers, vectors: layers.map((l) => vectorDigest(vectors.vectors.get(l)!)) };
       out[name] = await this.saved('ab', this.path('ab', `${name}.json`), settings, async () => {
         const model = await this.model();
-        return this.timed('A/B evaluation', () => abEvaluate(model, { vectors, layers, multipliers, items, quiet: opts.quiet }));
+        return this.timed('A/B evaluation', () => abEvaluate(model, { vectors, layers, multipliers, items, maxTokens: this.cfg.maxTokens, quiet: opts.quiet }));
       });
     }
     return out;

@@ -126,7 +126,10 @@ test('A/B evaluation on stories260K', async (t) => {
       calls.push({ rows: texts.length, steering: opts?.steering?.length ?? 0 });
       return model.nextTokenLogits(texts, opts);
     };
-    const few = items.slice(0, 5);
+    // five items that fit stories260K's 512 positions (longer prompts are refused without maxTokens)
+    const fits = prepareAbItems(model, items).map((x, i) => (x.promptIds.length <= 512 ? i : -1)).filter((i) => i >= 0);
+    const few = fits.slice(0, 5).map((i) => items[i]);
+    assert.equal(few.length, 5);
     const res = await abEvaluate(counting, { vectors: set, layers: [0, 4], multipliers: [-3, 0, 3, 6], items: few, steerFrom: 'answer', quiet: true });
     // Token budget 2048 with 3 nonzero multipliers: every pass holds 3 rows per item; one control row per item.
     const control = calls.filter((c) => c.steering === 0);

@@ -29,7 +29,7 @@ test('syco formats: one command runs both formats on stories260K and writes one 
   const data = sharedAsset(t, 'datasets/anthropic-sycophancy');
   if (!model || !data) return;
   const out = join(tmp, 'cmp');
-  const r = spawnSync(process.execPath, ['bin/syco.js', 'formats', '--model', model, '--data', data, '--pairs', '40', '--probes', 'lr', '--out', out, '--figures', 'html'],
+  const r = spawnSync(process.execPath, ['bin/syco.js', 'formats', '--model', model, '--data', data, '--pairs', '40', '--max-tokens', '512', '--probes', 'lr', '--out', out, '--figures', 'html'],
     { encoding: 'utf8', env: { ...process.env, SYCO_QUIET: '1' }, timeout: 600_000 });
   assert.equal(r.status, 0, r.stderr);
   const summary = JSON.parse(r.stdout.trim().split('\n').pop()!);

@@ -32,7 +32,7 @@ test('syco run: every stage on stories260K into one folder, figures, report.html
   const out = join(tmp, 'run');
   const args = [
     'run', '--model', model, '--data', data, '--out', out, '--pairs', '48', '--multipliers', '4', '--prompt-limit', '3',
-    '--max-new-tokens', '6', '--ab-items', '12', '--ab-dataset', caa, '--methods', 'pca,tsne,umap', '--figures', 'html,png',
+    '--max-new-tokens', '6', '--ab-items', '12', '--ab-dataset', caa, '--max-tokens', '512', '--methods', 'pca,tsne,umap', '--figures', 'html,png',
     '--judge', 'local', '--judge-model', model,
   ];
   const r = syco(args);

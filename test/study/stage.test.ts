@@ -95,7 +95,7 @@ test('syco run --out with a changed --position, --layers, --pairs or --model is 
   const out = join(tmp, 'run');
   const args = (multipliers: string): string[] => [
     '--data', data, '--out', out, '--pairs', '8', '--methods', 'pca', '--probes', 'mm', '--multipliers', multipliers, '--steer-layers', '1',
-    '--prompt-limit', '1', '--max-new-tokens', '2', '--ab-items', '4', '--figures', 'html',
+    '--prompt-limit', '1', '--max-tokens', '256', '--max-new-tokens', '2', '--ab-items', '4', '--figures', 'html',
   ];
   const base = args('4');
   const model = ['--model', join(fixtures, 'llama')];
