@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { HookedModel, HookName, Position } from '../model/types';
 import { atomicWriteJson, projectRoot, sha256 } from '../util/fs';
 import { Progress } from '../util/progress';
+import { acquireLock } from '../util/lock';
 import { pairGroups, sharedGroups } from '../datasets/dedupe';
 import { activationFileName, type ActivationManifest, type PairSide } from './store';
 import { checkPreallocatedNpy, PreallocatedNpy } from './writer';
@@ -213,39 +214,6 @@ function readManifest(path: string): ActivationManifest {
   }
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Take the run folder's lock (a file holding our pid); a lock left by a dead process is taken over. */
-function acquireLock(dir: string): () => void {
-  const path = join(dir, LOCK);
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      const fd = openSync(path, 'wx');
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      return () => {
-        try { unlinkSync(path); } catch { /* already gone */ }
-      };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      let pid = NaN;
-      try { pid = Number(readFileSync(path, 'utf8').trim()); } catch { /* vanished meanwhile */ }
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) {
-        throw new Error(`${dir}: another extraction (pid ${pid}) is writing this run; wait for it or stop it`);
-      }
-      try { unlinkSync(path); } catch { /* taken by someone else */ }
-    }
-  }
-  throw new Error(`${dir}: could not take the lock ${path}`);
-}
-
 function fsyncDir(dir: string): void {
   try {
     const fd = openSync(dir, 'r');
@@ -351,7 +319,7 @@ export async function extractActivations(opts: ExtractOptions): Promise<ExtractS
     manifest = requested;
   }
 
-  const release = acquireLock(outDir);
+  const release = acquireLock(join(outDir, LOCK), { what: 'extraction', guards: outDir });
   const writers = new Map<string, PreallocatedNpy>();
   try {
     // Temporary files of an atomic write cut short by a crash; we hold the lock, so nobody else is writing them.
