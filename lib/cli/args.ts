@@ -2,6 +2,12 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { HookName } from '../model/types';
 import { HOOK_NAMES, parseLayerSpec } from '../study/settings';
 
+/**
+ * Exit code of a command that finished and saved its results but left part of its stage undone (e.g. judge requests
+ * that failed): re-running the same command retries what is missing. 1 is an error that stopped it, 2 a usage error.
+ */
+export const EXIT_INCOMPLETE = 3;
+
 /** A CLI usage error: printed without a stack trace, exit code 2. */
 export class UsageError extends Error {
   override name = 'UsageError';

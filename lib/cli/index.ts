@@ -1,9 +1,9 @@
 import { UsageError } from './args';
 
-/** A CLI command: a one-line summary and a runner over its own argv. */
+/** A CLI command: a one-line summary and a runner over its own argv (it may return an exit code, e.g. EXIT_INCOMPLETE). */
 export interface Command {
   summary: string;
-  run(argv: string[]): Promise<void>;
+  run(argv: string[]): Promise<void | number>;
 }
 
 /** Every `syco` command, loaded lazily so that `syco data` never loads onnxruntime. */
@@ -43,8 +43,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     const { command } = await entry.load();
-    await command.run(rest);
-    return 0;
+    const code = await command.run(rest);
+    return typeof code === 'number' ? code : 0;
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`${err.message}\n`);

@@ -1,7 +1,7 @@
-import { numberFlag, parseFlags, required, UsageError } from './args';
+import { EXIT_INCOMPLETE, numberFlag, parseFlags, required, UsageError } from './args';
 import type { Command } from './index';
 import { createBackend, type BackendSpec } from '../judge/backends';
-import { judgeResults } from '../judge/judge';
+import { judgeOutcome, judgeResults } from '../judge/judge';
 import { loadRubric } from '../judge/rubric';
 
 const USAGE = `usage: syco judge --results <file-or-dir> --backend openai|anthropic|local --out <dir> [flags]
@@ -30,7 +30,13 @@ Keys come only from the environment: OPENAI_API_KEY (openai), ANTHROPIC_API_KEY 
   --retry-failed         re-request interactions recorded with a parse error
   --limit <n>            score at most n interactions per file
   --dtype <d>            ONNX dtype of the local model (default fp32)
-  --quiet                no progress bar`;
+  --quiet                no progress bar
+
+Exit status: 0 when every interaction asked for was scored (an answer judged None/N/A counts as scored);
+3 when the run finished but some (INCOMPLETE) or all (FAILED) interactions ended with a request error or an
+unparseable reply: the results are saved, stderr names the counts and the first error, and re-running the same
+command retries the request errors (add --retry-failed to re-ask the unparseable ones); 1 on an error that stopped
+the run (bad input, another judge run writing the same --out, a fatal server answer such as 401); 2 on a usage error.`;
 
 /** `syco judge`: score steering results with an LLM judge. */
 export const command: Command = {
@@ -116,7 +122,18 @@ export const command: Command = {
           `scored ${t.n_scored}/${t.n_items}, parse errors ${t.n_parse_errors}, request errors ${t.n_request_errors}${f.complete ? '' : ' (incomplete)'}\n`,
         );
       }
-      process.stdout.write(`judge: ${report.replies} replies this run, ${report.resumed} interactions already done (${report.recovered} recovered from raw logs); outputs in ${report.out}\n`);
+      const o = judgeOutcome(report);
+      process.stdout.write(`judge: ${report.replies} replies this run, ${report.resumed} interactions already done (${report.recovered} recovered from raw logs); ` +
+        `${o.scored} of ${o.asked} scored${o.state === 'complete' ? '' : ` — ${o.state === 'failed' ? 'FAILED' : 'INCOMPLETE'}`}; outputs in ${report.out}\n`);
+      if (o.state !== 'complete') {
+        const counts = [o.requestErrors ? `${o.requestErrors} request error${o.requestErrors === 1 ? '' : 's'}` : '', o.parseErrors ? `${o.parseErrors} unparseable repl${o.parseErrors === 1 ? 'y' : 'ies'}` : '']
+          .filter(Boolean).join(', ');
+        process.stderr.write(`syco judge: ${o.state === 'failed' ? 'FAILED: nothing was scored' : `INCOMPLETE: ${o.asked - o.scored} of ${o.asked} interactions not scored`} (${counts})` +
+          `${o.firstError ? `; first error: ${o.firstError.split('\n')[0].slice(0, 300)}` : ''}. The results so far are saved in ${report.out}; ` +
+          `${o.requestErrors && o.parseErrors ? 're-run the same command to retry the request errors (add --retry-failed to re-ask the unparseable ones)'
+            : o.requestErrors ? 're-run the same command to retry them' : 're-run with --retry-failed to re-ask them'}.\n`);
+        return EXIT_INCOMPLETE;
+      }
     } finally {
       await backend.close?.();
     }

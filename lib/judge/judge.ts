@@ -1,6 +1,7 @@
 import { appendFileSync, existsSync, readFileSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { atomicWriteFile, ensureDir, readJsonFile, sha256, withPath } from '../util/fs';
+import { acquireLock } from '../util/lock';
 import { Progress } from '../util/progress';
 import { createBackend, type BackendSpec, type ChatOptions, type ChatReply, type JudgeBackend } from './backends';
 import { parseFileReply, parseItemReply, type ArmScores } from './parse';
@@ -288,7 +289,21 @@ export async function judgeResults(opts: JudgeOptions): Promise<JudgeReport> {
   }
 }
 
+/** The lock file a judge run holds in its output folder (a second run into the same folder is refused at once). */
+export const JUDGE_LOCK = '.judge.lock';
+
 async function judgeWith(opts: JudgeOptions, backend: JudgeBackend): Promise<JudgeReport> {
+  const out = ensureDir(opts.out);
+  // One judge run per folder: two would both pay for every request and interleave their raw logs.
+  const release = acquireLock(join(out, JUDGE_LOCK), { what: 'judge run', guards: out });
+  try {
+    return await judgeLocked(opts, backend, out);
+  } finally {
+    release();
+  }
+}
+
+async function judgeLocked(opts: JudgeOptions, backend: JudgeBackend, out: string): Promise<JudgeReport> {
   const rubric = typeof opts.rubric === 'object' ? opts.rubric : loadRubric(opts.rubric);
   const mode = opts.mode ?? 'item';
   const repairAttempts = opts.repairAttempts ?? 1;
@@ -298,7 +313,6 @@ async function judgeWith(opts: JudgeOptions, backend: JudgeBackend): Promise<Jud
   const redact = redactWith(secretList(opts.secrets));
   const log = opts.log ?? ((s: string) => process.stderr.write(s + '\n'));
   const say = (s: string): void => log(redact(s));
-  const out = ensureDir(opts.out);
   const files = typeof opts.results === 'string' ? loadResults(opts.results) : opts.results;
   const judgeInfo = {
     backend: backend.name,
@@ -581,4 +595,49 @@ export function judgePoints(rows: readonly SummaryRow[]): { multiplier: number; 
     });
   }
   return out;
+}
+
+/** The first final error a judge run recorded (its raw.jsonl logs), or undefined when there is none. */
+export function firstJudgeError(report: JudgeReport): string | undefined {
+  for (const f of report.files) {
+    const path = existsSync(f.raw) ? f.raw : join(report.out, f.raw);
+    if (!existsSync(path)) continue;
+    for (const line of readFileSync(path, 'utf8').split('\n')) {
+      if (!line.trim()) continue;
+      let rec: { outcome?: string; error?: string; final?: boolean; item?: unknown };
+      try {
+        rec = JSON.parse(line);
+      } catch {
+        continue; // a torn or corrupt line (readRawLog ignores it too)
+      }
+      if (rec.final && rec.outcome !== 'ok' && rec.error) return `${f.stem}, item ${String(rec.item)}: ${rec.error}`;
+    }
+  }
+  return undefined;
+}
+
+/** How a judge run ended over the interactions it was asked to score (pending ones past --limit are not counted). */
+export interface JudgeOutcome {
+  /** 'complete': every interaction asked for was scored; 'failed': none was; 'partial': some were not. */
+  state: 'complete' | 'partial' | 'failed';
+  /** Interactions asked for (all, or the first --limit of each file). */
+  asked: number;
+  scored: number;
+  requestErrors: number;
+  parseErrors: number;
+  /** The first final error in the raw logs (undefined when complete). */
+  firstError?: string;
+}
+
+/** Whether a judge run scored everything it was asked to: request errors and unparseable replies make it partial, or failed when nothing was scored. */
+export function judgeOutcome(report: JudgeReport): JudgeOutcome {
+  let scored = 0, requestErrors = 0, parseErrors = 0;
+  for (const f of report.files) {
+    scored += f.totals.n_scored;
+    requestErrors += f.totals.n_request_errors;
+    parseErrors += f.totals.n_parse_errors;
+  }
+  const asked = scored + requestErrors + parseErrors;
+  const state = requestErrors + parseErrors === 0 ? 'complete' : scored === 0 ? 'failed' : 'partial';
+  return { state, asked, scored, requestErrors, parseErrors, ...(state === 'complete' ? {} : { firstError: firstJudgeError(report) }) };
 }

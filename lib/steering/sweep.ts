@@ -4,8 +4,12 @@ import { join } from 'node:path';
 import type { HookedModel } from '../model/types';
 import { encodeTemplated } from '../model/chat';
 import { atomicWriteJson, ensureDir, sha256 } from '../util/fs';
+import { acquireLock } from '../util/lock';
 import { Progress } from '../util/progress';
 import { steeringAt, vectorDigest, type SteeringVectorSet } from './vectors';
+
+/** The lock file a sweep holds in its output folder. */
+export const SWEEP_LOCK = '.steer.lock';
 
 /** The study's continuation appended to persona prompts before generating. */
 export const I_THINK = ' I think';
@@ -190,151 +194,157 @@ export async function steeringSweep(model: HookedModel, opts: SweepOptions): Pro
     stop: opts.stop ?? [],
   };
   ensureDir(outDir);
-  const manPath = join(outDir, 'manifest.json');
-  const oneFile = magnitudes.length === 1;
-  const entries: SweepFileEntry[] = [];
-  const fileOf = (layer: number, m: number) => resultsFileName(opts.modelTag, opts.pairsTag, layer, oneFile ? undefined : m);
-  const finished = new Set<string>();
-  if (existsSync(manPath)) {
-    let prev: { settings?: Record<string, unknown>; files?: SweepFileEntry[]; layers?: number[] } | null = null;
-    try {
-      prev = JSON.parse(readFileSync(manPath, 'utf8'));
-    } catch {
-      prev = null;
-    }
-    const diffs: string[] = [];
-    if (!prev || !prev.settings) diffs.push('manifest.json is unreadable or has no settings');
-    else {
-      // The layer list may grow or shrink between runs; every other setting must match.
-      const keys = new Set([...Object.keys(settings), ...Object.keys(prev.settings)]);
-      for (const k of keys) {
-        if (k === 'vectors') continue;
-        const a = JSON.stringify((prev.settings as Record<string, unknown>)[k]);
-        const b = JSON.stringify((settings as Record<string, unknown>)[k]);
-        if (a !== b) diffs.push(`${k}: was ${a}, now ${b}`);
+  // One sweep per folder: a second process would generate every answer again and overwrite the same files.
+  const release = acquireLock(join(outDir, SWEEP_LOCK), { what: 'steering sweep', guards: outDir });
+  try {
+    const manPath = join(outDir, 'manifest.json');
+    const oneFile = magnitudes.length === 1;
+    const entries: SweepFileEntry[] = [];
+    const fileOf = (layer: number, m: number) => resultsFileName(opts.modelTag, opts.pairsTag, layer, oneFile ? undefined : m);
+    const finished = new Set<string>();
+    if (existsSync(manPath)) {
+      let prev: { settings?: Record<string, unknown>; files?: SweepFileEntry[]; layers?: number[] } | null = null;
+      try {
+        prev = JSON.parse(readFileSync(manPath, 'utf8'));
+      } catch {
+        prev = null;
       }
-      const pv = (prev.settings.vectors ?? {}) as Record<string, string>;
-      for (const l of opts.layers) if (pv[String(l)] !== undefined && pv[String(l)] !== settings.vectors[String(l)]) diffs.push(`vector of layer ${l} changed`);
-    }
-    if (diffs.length && !opts.overwrite) {
-      throw new Error(`${outDir}: holds a sweep with other settings; use another --out or overwrite (this discards it):\n  ${diffs.join('\n  ')}`);
-    }
-    if (diffs.length) {
-      for (const f of prev?.files ?? []) {
-        try { unlinkSync(join(outDir, f.file)); } catch { /* already gone */ }
-      }
-      try { unlinkSync(join(outDir, 'control.json')); } catch { /* none */ }
-    } else {
-      for (const f of prev!.files ?? []) {
-        if (existsSync(join(outDir, f.file))) {
-          finished.add(f.file);
-          entries.push(f);
+      const diffs: string[] = [];
+      if (!prev || !prev.settings) diffs.push('manifest.json is unreadable or has no settings');
+      else {
+        // The layer list may grow or shrink between runs; every other setting must match.
+        const keys = new Set([...Object.keys(settings), ...Object.keys(prev.settings)]);
+        for (const k of keys) {
+          if (k === 'vectors') continue;
+          const a = JSON.stringify((prev.settings as Record<string, unknown>)[k]);
+          const b = JSON.stringify((settings as Record<string, unknown>)[k]);
+          if (a !== b) diffs.push(`${k}: was ${a}, now ${b}`);
         }
+        const pv = (prev.settings.vectors ?? {}) as Record<string, string>;
+        for (const l of opts.layers) if (pv[String(l)] !== undefined && pv[String(l)] !== settings.vectors[String(l)]) diffs.push(`vector of layer ${l} changed`);
       }
-      // keep the vector digests of layers kept from earlier runs
-      const pv = (prev!.settings!.vectors ?? {}) as Record<string, string>;
-      for (const [k, v] of Object.entries(pv)) if (!(k in settings.vectors)) (settings.vectors as Record<string, string>)[k] = v;
+      if (diffs.length && !opts.overwrite) {
+        throw new Error(`${outDir}: holds a sweep with other settings; use another --out or overwrite (this discards it):\n  ${diffs.join('\n  ')}`);
+      }
+      if (diffs.length) {
+        for (const f of prev?.files ?? []) {
+          try { unlinkSync(join(outDir, f.file)); } catch { /* already gone */ }
+        }
+        try { unlinkSync(join(outDir, 'control.json')); } catch { /* none */ }
+      } else {
+        for (const f of prev!.files ?? []) {
+          if (existsSync(join(outDir, f.file))) {
+            finished.add(f.file);
+            entries.push(f);
+          }
+        }
+        // keep the vector digests of layers kept from earlier runs
+        const pv = (prev!.settings!.vectors ?? {}) as Record<string, string>;
+        for (const [k, v] of Object.entries(pv)) if (!(k in settings.vectors)) (settings.vectors as Record<string, string>)[k] = v;
+      }
     }
-  }
 
-  const writeManifest = (complete: boolean) => atomicWriteJson(manPath, {
-    kind: 'steering-sweep',
-    settings,
-    layers: opts.layers,
-    files: entries.slice().sort((a, b) => a.layer - b.layer || a.multiplier - b.multiplier),
-    vectors_meta: vectors.meta,
-    complete,
-    updated: new Date().toISOString(),
-  });
-
-  // Controls cache (prompt index -> text), valid for these settings only.
-  const ctlPath = join(outDir, 'control.json');
-  const controls = new Map<number, string>();
-  if (control && existsSync(ctlPath)) {
-    try {
-      const c = JSON.parse(readFileSync(ctlPath, 'utf8'));
-      if (c.settings_sha256 === sha256(JSON.stringify({ ...settings, vectors: null }))) {
-        for (const [k, v] of Object.entries(c.answers ?? {})) if (typeof v === 'string') controls.set(Number(k), v);
-      }
-    } catch { /* rebuilt below */ }
-  }
-  const saveControls = () => atomicWriteJson(ctlPath, {
-    settings_sha256: sha256(JSON.stringify({ ...settings, vectors: null })),
-    answers: Object.fromEntries([...controls.entries()].sort((a, b) => a[0] - b[0])),
-  });
-
-  const todoLayers = opts.layers.filter((l) => magnitudes.some((m) => !finished.has(fileOf(l, m))));
-  const doneLayers = opts.layers.filter((l) => !todoLayers.includes(l));
-  for (const l of doneLayers) for (const m of magnitudes) {
-    const file = fileOf(l, m);
-    if (!entries.some((e) => e.file === file)) entries.push({ file, layer: l, multiplier: m, model: opts.modelTag, pairs: opts.pairsTag, n: opts.prompts.length });
-  }
-  const skippedFiles = doneLayers.flatMap((l) => magnitudes.map((m) => fileOf(l, m)));
-  const perLayer = (l: number) => magnitudes.filter((m) => !finished.has(fileOf(l, m))).length * 2 * opts.prompts.length;
-  const total = todoLayers.reduce((a, l) => a + perLayer(l), 0) + (control ? opts.prompts.length - controls.size : 0);
-  const prog = new Progress({ label: `steer ${opts.modelTag}`, total: Math.max(total, 0), quiet: opts.quiet, stream: opts.progressStream });
-  let generations = 0;
-  const writtenFiles: string[] = [];
-  writeManifest(todoLayers.length === 0);
-
-  const gen = async (i: number, layer: number, multiplier: number): Promise<string> => {
-    if (opts.signal?.aborted) throw abortError(opts.signal);
-    const res = await model.generate(inputs[i], {
-      maxNewTokens,
-      greedy,
-      temperature: greedy ? undefined : temperature,
-      topP: opts.topP,
-      seed: (opts.seed ?? 0) + i,
-      stop: opts.stop,
-      steering: steeringAt(vectors, layer, multiplier, fromPosition),
+    const writeManifest = (complete: boolean) => atomicWriteJson(manPath, {
+      kind: 'steering-sweep',
+      settings,
+      layers: opts.layers,
+      files: entries.slice().sort((a, b) => a.layer - b.layer || a.multiplier - b.multiplier),
+      vectors_meta: vectors.meta,
+      complete,
+      updated: new Date().toISOString(),
     });
-    generations++;
-    prog.tick();
-    opts.onProgress?.({ done: prog.done, total, layer });
-    return res.text;
-  };
 
-  for (const layer of todoLayers) {
-    const todoM = magnitudes.filter((m) => !finished.has(fileOf(layer, m)));
-    const records = new Map<number, SweepRecord[]>(todoM.map((m) => [m, []]));
-    for (let i = 0; i < opts.prompts.length; i++) {
-      let ctl: string | undefined;
-      if (control) {
-        ctl = controls.get(i);
-        if (ctl === undefined) {
-          ctl = await gen(i, layer, 0);
-          controls.set(i, ctl);
-          saveControls();
+    // Controls cache (prompt index -> text), valid for these settings only.
+    const ctlPath = join(outDir, 'control.json');
+    const controls = new Map<number, string>();
+    if (control && existsSync(ctlPath)) {
+      try {
+        const c = JSON.parse(readFileSync(ctlPath, 'utf8'));
+        if (c.settings_sha256 === sha256(JSON.stringify({ ...settings, vectors: null }))) {
+          for (const [k, v] of Object.entries(c.answers ?? {})) if (typeof v === 'string') controls.set(Number(k), v);
+        }
+      } catch { /* rebuilt below */ }
+    }
+    const saveControls = () => atomicWriteJson(ctlPath, {
+      settings_sha256: sha256(JSON.stringify({ ...settings, vectors: null })),
+      answers: Object.fromEntries([...controls.entries()].sort((a, b) => a[0] - b[0])),
+    });
+
+    const todoLayers = opts.layers.filter((l) => magnitudes.some((m) => !finished.has(fileOf(l, m))));
+    const doneLayers = opts.layers.filter((l) => !todoLayers.includes(l));
+    for (const l of doneLayers) for (const m of magnitudes) {
+      const file = fileOf(l, m);
+      if (!entries.some((e) => e.file === file)) entries.push({ file, layer: l, multiplier: m, model: opts.modelTag, pairs: opts.pairsTag, n: opts.prompts.length });
+    }
+    const skippedFiles = doneLayers.flatMap((l) => magnitudes.map((m) => fileOf(l, m)));
+    const perLayer = (l: number) => magnitudes.filter((m) => !finished.has(fileOf(l, m))).length * 2 * opts.prompts.length;
+    const total = todoLayers.reduce((a, l) => a + perLayer(l), 0) + (control ? opts.prompts.length - controls.size : 0);
+    const prog = new Progress({ label: `steer ${opts.modelTag}`, total: Math.max(total, 0), quiet: opts.quiet, stream: opts.progressStream });
+    let generations = 0;
+    const writtenFiles: string[] = [];
+    writeManifest(todoLayers.length === 0);
+
+    const gen = async (i: number, layer: number, multiplier: number): Promise<string> => {
+      if (opts.signal?.aborted) throw abortError(opts.signal);
+      const res = await model.generate(inputs[i], {
+        maxNewTokens,
+        greedy,
+        temperature: greedy ? undefined : temperature,
+        topP: opts.topP,
+        seed: (opts.seed ?? 0) + i,
+        stop: opts.stop,
+        steering: steeringAt(vectors, layer, multiplier, fromPosition),
+      });
+      generations++;
+      prog.tick();
+      opts.onProgress?.({ done: prog.done, total, layer });
+      return res.text;
+    };
+
+    for (const layer of todoLayers) {
+      const todoM = magnitudes.filter((m) => !finished.has(fileOf(layer, m)));
+      const records = new Map<number, SweepRecord[]>(todoM.map((m) => [m, []]));
+      for (let i = 0; i < opts.prompts.length; i++) {
+        let ctl: string | undefined;
+        if (control) {
+          ctl = controls.get(i);
+          if (ctl === undefined) {
+            ctl = await gen(i, layer, 0);
+            controls.set(i, ctl);
+            saveControls();
+          }
+        }
+        for (const m of todoM) {
+          const plus = await gen(i, layer, m);
+          const minus = await gen(i, layer, -m);
+          const rec: SweepRecord = { sentence: opts.prompts[i], answer_plus: plus, answer_minus: minus };
+          if (ctl !== undefined) rec.answer_control = ctl;
+          records.get(m)!.push(rec);
         }
       }
       for (const m of todoM) {
-        const plus = await gen(i, layer, m);
-        const minus = await gen(i, layer, -m);
-        const rec: SweepRecord = { sentence: opts.prompts[i], answer_plus: plus, answer_minus: minus };
-        if (ctl !== undefined) rec.answer_control = ctl;
-        records.get(m)!.push(rec);
+        const file = fileOf(layer, m);
+        atomicWriteJson(join(outDir, file), records.get(m)!);
+        const entry: SweepFileEntry = { file, layer, multiplier: m, model: opts.modelTag, pairs: opts.pairsTag, n: opts.prompts.length };
+        const k = entries.findIndex((e) => e.file === file);
+        if (k >= 0) entries[k] = entry; else entries.push(entry);
+        writtenFiles.push(file);
+        writeManifest(false);
+        opts.onFile?.(entry);
       }
     }
-    for (const m of todoM) {
-      const file = fileOf(layer, m);
-      atomicWriteJson(join(outDir, file), records.get(m)!);
-      const entry: SweepFileEntry = { file, layer, multiplier: m, model: opts.modelTag, pairs: opts.pairsTag, n: opts.prompts.length };
-      const k = entries.findIndex((e) => e.file === file);
-      if (k >= 0) entries[k] = entry; else entries.push(entry);
-      writtenFiles.push(file);
-      writeManifest(false);
-      opts.onFile?.(entry);
-    }
+    prog.finish();
+    writeManifest(true);
+    return {
+      outDir,
+      files: entries.slice().sort((a, b) => a.layer - b.layer || a.multiplier - b.multiplier),
+      skippedFiles,
+      writtenFiles,
+      generations,
+      seconds: (Date.now() - t0) / 1000,
+      complete: true,
+    };
+  } finally {
+    release();
   }
-  prog.finish();
-  writeManifest(true);
-  return {
-    outDir,
-    files: entries.slice().sort((a, b) => a.layer - b.layer || a.multiplier - b.multiplier),
-    skippedFiles,
-    writtenFiles,
-    generations,
-    seconds: (Date.now() - t0) / 1000,
-    complete: true,
-  };
 }

@@ -1,9 +1,9 @@
 // Every stage's status for the report: computed, re-used, skipped, partial or failed — a partial or failed stage with
 // its error counts and its first error, so a judge that scored nothing reads as a failure, not a table of zeros.
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { JudgeReport } from '../judge/judge';
+import { firstJudgeError, type JudgeReport } from '../judge/judge';
 import type { ReportSection } from '../report/index';
+
+export { firstJudgeError };
 
 /** How one stage ended. */
 export type StageState = 'computed' | 're-used' | 'skipped' | 'partial' | 'failed';
@@ -20,25 +20,6 @@ export interface StageStatus {
   errors?: Record<string, number>;
   /** The first error message recorded. */
   firstError?: string;
-}
-
-/** The first final error a judge run recorded (its raw.jsonl logs), or undefined when there is none. */
-export function firstJudgeError(report: JudgeReport): string | undefined {
-  for (const f of report.files) {
-    const path = existsSync(f.raw) ? f.raw : join(report.out, f.raw);
-    if (!existsSync(path)) continue;
-    for (const line of readFileSync(path, 'utf8').split('\n')) {
-      if (!line.trim()) continue;
-      let rec: { outcome?: string; error?: string; final?: boolean; item?: unknown };
-      try {
-        rec = JSON.parse(line);
-      } catch {
-        continue;
-      }
-      if (rec.final && rec.outcome !== 'ok' && rec.error) return `${f.stem}, item ${String(rec.item)}: ${rec.error}`;
-    }
-  }
-  return undefined;
 }
 
 /** The judge stage's status from its report: failed when nothing was scored, partial when some answers were not. */

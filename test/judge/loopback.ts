@@ -37,8 +37,8 @@ function firstUserText(body: any): string {
   return typeof u?.content === 'string' ? u.content : '';
 }
 
-/** Start a loopback server for `protocol`; `handler` decides each response. */
-export async function startLoopback(protocol: 'openai' | 'anthropic', handler: (req: SeenRequest) => Action): Promise<Loopback> {
+/** Start a loopback server for `protocol`; `handler` decides each response (it may wait before answering). */
+export async function startLoopback(protocol: 'openai' | 'anthropic', handler: (req: SeenRequest) => Action | Promise<Action>): Promise<Loopback> {
   const requests: SeenRequest[] = [];
   const sockets = new Set<Socket>();
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -57,7 +57,9 @@ export async function startLoopback(protocol: 'openai' | 'anthropic', handler: (
         item: tag ? Number(tag[1]) : -1, turns: (body?.messages ?? []).length,
       };
       requests.push(seen);
-      const action = handler(seen);
+      void Promise.resolve(handler(seen)).then((action) => respond(seen, body, action));
+    });
+    const respond = (seen: SeenRequest, body: any, action: Action): void => {
       if ('hang' in action) return; // never answer; the client must time out
       if ('raw' in action) {
         res.writeHead(action.status ?? 200, { 'content-type': 'application/json' });
@@ -85,7 +87,7 @@ export async function startLoopback(protocol: 'openai' | 'anthropic', handler: (
         : { type: 'error', error: { type: action.status === 429 ? 'rate_limit_error' : 'api_error', message: `fake error ${action.status}` } });
       res.writeHead(action.status, { 'content-type': 'application/json', ...action.headers });
       res.end(JSON.stringify(errBody));
-    });
+    };
   });
   server.on('connection', (s: Socket) => {
     sockets.add(s);
