@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { Command } from './index';
-import { parseFlags, UsageError } from './args';
+import { EXIT_INCOMPLETE, parseFlags, UsageError } from './args';
 import { onInterrupt, shellArg, withOut } from './interrupt';
 import { EXPORT_FORMATS, type ExportFormat } from '../plots/export';
 import { parseInt_, parseListOf, settingFlags, settingsFromFlags, settingsUsage, STAGES, type StageName } from '../study/settings';
@@ -15,6 +15,10 @@ Every stage saves its result with its settings; re-running with --out <same fold
 finished stages. A re-run with a changed setting is refused before anything is written, naming the
 differences; --redo <stage> recomputes that stage and everything downstream with the new settings.
 Each flag overrides its environment variable, which overrides the default. Prints a JSON summary on stdout.
+Exit status: 0 when every stage finished; 3 when the report was written but a stage failed or is partial (e.g. a
+judge whose requests failed: the report's Stage status marks it, with its error counts and first error; re-run with
+the same --out to retry it); 1 on an error that stopped the run (nothing after it was made); 2 on a usage error;
+130 when interrupted.
 
 ${settingsUsage(undefined, [
   ['--out <dir>', 'run folder (default runs/<timestamp>; --runs / SYCO_RUNS sets the parent)'],
@@ -42,7 +46,7 @@ function joinNegativeArgs(argv: string[], flags: string[]): string[] {
 /** `syco run`: the whole study end to end into runs/<timestamp>/ with figures and report.html. */
 export const command: Command = {
   summary: 'run the whole study end to end',
-  async run(argv: string[]): Promise<void> {
+  async run(argv: string[]): Promise<void | number> {
     const spec = { ...settingFlags(), out: { type: 'string' }, redo: { type: 'string' }, figures: { type: 'string' }, 'figure-layer': { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
     const { values, positionals } = parseFlags('run', joinNegativeArgs(argv, Object.keys(spec)), spec);
     if (values.help) {
@@ -80,5 +84,11 @@ export const command: Command = {
       timings: Object.fromEntries(Object.entries(summary.timings).map(([k, v]) => [k, Number(v.toFixed(3))])),
       stages: Object.fromEntries(summary.stages.map((st) => [st.stage, st.state])),
     }) + '\n');
+    const bad = summary.stages.filter((st) => st.state === 'failed' || st.state === 'partial');
+    if (bad.length) {
+      process.stderr.write(`syco run: ${bad.map((st) => `${st.stage} ${st.state === 'failed' ? 'FAILED' : 'PARTIAL'}${st.firstError ? ` (first error: ${st.firstError.split('\n')[0].slice(0, 200)})` : ''}`).join('; ')}; ` +
+        `the report marks it: ${summary.report}. Re-run with --out ${shellArg(summary.dir)} to retry.\n`);
+      return EXIT_INCOMPLETE;
+    }
   },
 };

@@ -1,5 +1,5 @@
 // Failures shown as failures: a judge that scored nothing makes the report mark its stage FAILED (error counts, first
-// error) instead of a table of zeros, and syco run says so on stderr.
+// error) instead of a table of zeros, and syco run says so on stderr and exits 3.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -57,8 +57,10 @@ test('syco run with a judge that never answers in JSON: report marks the judge F
     const r = await run(process.execPath, ['bin/syco.js', 'run', '--model', model, '--data', data, '--out', out, '--pairs', '24', '--prompt-limit', '2',
       '--max-new-tokens', '4', '--ab-items', '4', '--methods', 'pca', '--probes', 'mm', '--figures', 'html', '--judge', 'openai', '--judge-url', server.url],
     { ...process.env, SYCO_QUIET: '1', OPENAI_API_KEY: 'test-key-not-real' });
-    assert.equal(r.status, 0, r.stderr.slice(-2000));
+    // The report is written, but the run is not complete: exit 3, naming the stage and its first error.
+    assert.equal(r.status, 3, r.stderr.slice(-2000));
     assert.match(r.stderr, /study: INCOMPLETE: judge failed \(see the report's Stage status\)/);
+    assert.match(r.stderr, /syco run: judge FAILED \(first error: AT_sentence_results_\S+, item \d+: .*\); the report marks it: \S*report\.html\. Re-run with --out \S+ to retry\./);
     const summary = JSON.parse(r.stdout.trim().split('\n').pop()!);
     assert.equal(summary.stages.judge, 'failed');
     assert.equal(summary.stages.activations, 'computed');
