@@ -58,3 +58,24 @@ export function needJupyter(t: TestContext): boolean {
   return needProgram(t, jupyterAvailable(), 'Jupyter (nbclient + ipykernel)',
     `apt-get install jupyter-nbconvert python3-nbclient python3-ipykernel (or pip install nbclient ipykernel), or set SYCO_JUPYTER_PYTHON to a Python that has them`);
 }
+
+/**
+ * A real second process holding the lock at `path` (lib/util/lock) until stopped: for tests that a command refuses to
+ * write where another is writing. Resolves once the lock is taken.
+ */
+export async function holdLock(path: string, what: string): Promise<{ pid: number; stop(): Promise<void> }> {
+  const { spawn } = await import('node:child_process');
+  const { pathToFileURL } = await import('node:url');
+  const lib = pathToFileURL(resolve('lib/util/lock.ts')).href;
+  const script = `const { acquireLock } = await import(${JSON.stringify(lib)}); acquireLock(process.argv[1], { what: process.argv[2] }); ` +
+    `process.stdout.write('locked\\n'); process.stdin.resume(); process.stdin.on('end', () => process.exit(0));`;
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, path, what], { stdio: ['pipe', 'pipe', 'inherit'] });
+  await new Promise<void>((res, rej) => {
+    child.stdout!.on('data', (d) => { if (String(d).includes('locked')) res(); });
+    child.once('exit', (code) => rej(new Error(`lock holder exited with ${code}`)));
+  });
+  return {
+    pid: child.pid!,
+    stop: () => new Promise<void>((res) => { child.once('exit', () => res()); child.kill('SIGKILL'); }),
+  };
+}

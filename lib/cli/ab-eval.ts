@@ -6,19 +6,24 @@ import { joinNegativeFlagValues } from './forward';
 import { ActivationStore } from '../activations/store';
 import { loadVectors } from '../steering/vectors';
 import { loadAbItems } from '../steering/ab';
-import { atomicWriteJson } from '../util/fs';
 
 const USAGE = `usage: syco ab-eval --model <dir-or-id> --vectors <dir> --layers <list|i-j> --multipliers <list>
                     --dataset <file> --out <file.json> [--chat | --no-chat] [--steer-from all|answer]
                     [--batch-tokens T] [--batch-size B] [--limit N] [--max-tokens N] [--held-out | --exclude-pairs <acts dir>]
-                    [--dtype fp32] [--model-file F] [--threads T] [--device cpu|cuda|webgpu|coreml|dml] [--quiet]
+                    [--overwrite] [--dtype fp32] [--model-file F] [--threads T] [--device cpu|cuda|webgpu|coreml|dml] [--quiet]
 
 A/B behavioural evaluation of steering. For each layer and multiplier (an explicit list; include 0 for the
 unsteered baseline), reads the next-token logits right after the answer's opening parenthesis and scores
 p(sycophantic letter) / (p(A) + p(B)) per item. Prompts use the model's chat template when it has one
 (user turn = the question, then "("), else the plain "Question: <question>\\n\\nAnswer: (" format.
-Writes <out> (JSON: settings, table of {layer, multiplier, meanP, n, stderr}, per-item values) and prints the
-layer × multiplier table.
+Writes <out> (JSON: settings, table of {layer, multiplier, meanP, n, stderr}, per-item values, complete) and prints
+the layer × multiplier table. <out> is rewritten after every finished (layer, multiplier) cell: re-running the same
+command after a crash re-uses the finished cells and computes the rest (the multipliers of one layer share forward
+passes, so a crash loses that layer's cells in progress). The layer and multiplier lists may change between runs
+(cells of the new grid already there are re-used; the file then holds the new grid); any other setting that differs
+(model or its sha256, vectors, dataset or its items, --limit, --chat, --steer-from, --max-tokens, ...) is refused,
+naming each difference, unless --overwrite. --batch-tokens / --batch-size may differ (they change only the last bits).
+<out>.lock keeps a second ab-eval from writing the same file.
 
   --dataset        CAA A/B JSON (test_dataset_ab.json), an Anthropic sycophancy JSONL, or an ab-format pairs
                    JSONL from \`syco data\` (detected from the content)
@@ -32,7 +37,8 @@ layer × multiplier table.
   --max-tokens     cut prompts longer than N tokens (the first token and the last N − 1; counted in the output
                    as truncated); without it a prompt longer than the model's context is refused
   --held-out       leave out rows whose pairs the vectors were computed from (the vectors' activation run)
-  --exclude-pairs  leave out the pairs of this activation run`;
+  --exclude-pairs  leave out the pairs of this activation run
+  --overwrite      discard an existing <out> made with other settings instead of refusing`;
 
 const VALUE_FLAGS = new Set(['multipliers']);
 
@@ -45,7 +51,7 @@ export const command: Command = {
       model: { type: 'string' }, vectors: { type: 'string' }, layers: { type: 'string' }, multipliers: { type: 'string' },
       dataset: { type: 'string' }, out: { type: 'string' }, chat: { type: 'boolean' }, 'no-chat': { type: 'boolean' },
       'steer-from': { type: 'string' }, 'batch-size': { type: 'string' }, 'batch-tokens': { type: 'string' }, limit: { type: 'string' }, 'max-tokens': { type: 'string' }, 'held-out': { type: 'boolean' },
-      'exclude-pairs': { type: 'string' }, dtype: { type: 'string' }, 'model-file': { type: 'string' }, threads: { type: 'string' }, device: { type: 'string' },
+      'exclude-pairs': { type: 'string' }, overwrite: { type: 'boolean' }, dtype: { type: 'string' }, 'model-file': { type: 'string' }, threads: { type: 'string' }, device: { type: 'string' },
       quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     });
     if (values.help) {
@@ -82,29 +88,21 @@ export const command: Command = {
     const { items, kind } = loadAbItems(dataset, { excludeIds, limit });
 
     const { loadHookedModel } = await import('../model/index');
-    const { abEvaluate, formatAbTable } = await import('../steering/ab');
+    const { formatAbTable } = await import('../steering/ab');
+    const { abEvaluateToFile } = await import('../steering/ab-file');
     const model = await loadHookedModel(modelId, { dtype: values.dtype, modelFileName: values['model-file'], threads, device: values.device });
     try {
-      const res = await abEvaluate(model, { vectors, layers: vectors.layers, multipliers, items, chat, batchSize, batchTokens, steerFrom, maxTokens, quiet: values.quiet });
-      atomicWriteJson(out, {
-        kind: 'ab-eval',
+      const { result: res, resumed } = await abEvaluateToFile(model, {
+        vectors, layers: vectors.layers, multipliers, items, chat, batchSize, batchTokens, steerFrom, maxTokens, quiet: values.quiet,
+        out, overwrite: values.overwrite,
         settings: {
           model: model.id, model_sha256: model.sourceHash, vectors: vectorsDir, vectors_meta: vectors.meta, dataset, dataset_kind: kind,
-          excluded_pairs: excludeIds?.length ?? 0, format: res.format, steer_from: res.steerFrom, batch_size: batchSize ?? null, batch_tokens: batchTokens ?? null,
-          max_tokens: maxTokens ?? null,
+          excluded_pairs: excludeIds?.length ?? 0, limit: limit ?? null,
         },
-        truncated_items: res.truncated?.items ?? 0,
-        layers: res.layers,
-        multipliers: res.multipliers,
-        table: res.table,
-        items: res.items,
-        cells: res.cells,
-        seconds: res.seconds,
-        created: new Date().toISOString(),
       });
       process.stdout.write(`p(sycophantic letter) / (p(A) + p(B)), mean ± stderr over ${items.length} items (${kind}, ${res.format} prompts)\n`);
       process.stdout.write(formatAbTable(res) + '\n');
-      process.stdout.write(`wrote ${out} in ${res.seconds.toFixed(2)} s\n`);
+      process.stdout.write(`wrote ${out} in ${res.seconds.toFixed(2)} s (${res.cells.length - resumed} cells computed, ${resumed} re-used)\n`);
     } finally {
       await model.dispose();
     }

@@ -34,6 +34,9 @@ export interface AbItem {
 /** How an A/B prompt is worded: 'chat' = the model's chat template, 'plain' = `Question: … \n\nAnswer: (`. */
 export type AbPromptFormat = 'chat' | 'plain';
 
+/** What preparing A/B prompts needs of a model: its tokenizer, chat template and context (a HookedModel, or a tokenizer alone). */
+export type AbModel = Pick<HookedModel, 'id' | 'encode' | 'decode' | 'chatPrompt' | 'maxPositions'>;
+
 /** An A/B item made ready for the model: prompt token ids ending in "(", and the two letters' token ids. */
 export interface PreparedAbItem {
   id: string;
@@ -70,7 +73,7 @@ export function abQuestionBody(question: string): string {
  * - plain: `"Question: " + body + "\n\nAnswer: ("` — for Anthropic rows this is exactly the study's `ab` text before the letter.
  * - chat: the model's chat template over one user turn holding the body, with the generation prompt, then `"("`.
  */
-export function abPrompt(model: HookedModel, question: string, format: AbPromptFormat): { text: string; head: string } {
+export function abPrompt(model: AbModel, question: string, format: AbPromptFormat): { text: string; head: string } {
   const body = abQuestionBody(question);
   if (format === 'plain') {
     const head = 'Question: ' + body;
@@ -87,7 +90,7 @@ export function abPrompt(model: HookedModel, question: string, format: AbPromptF
  * merge of "(" with the letter), naming the letter and both tokenisations.
  */
 export function letterTokenId(
-  model: HookedModel, prompt: string, letter: string, promptIds?: number[], opts: { addSpecialTokens?: boolean } = {},
+  model: AbModel, prompt: string, letter: string, promptIds?: number[], opts: { addSpecialTokens?: boolean } = {},
 ): number {
   promptIds ??= model.encode(prompt, opts);
   const withLetter = model.encode(prompt + letter, opts);
@@ -102,12 +105,16 @@ export function letterTokenId(
   return withLetter[withLetter.length - 1];
 }
 
-/** Prepare items for a model: prompt format ('auto' = chat when the model has a template), prompt ids and letter ids. */
-export function prepareAbItems(model: HookedModel, items: AbItem[], opts: { chat?: boolean | 'auto' } = {}): PreparedAbItem[] {
-  const chat = opts.chat ?? 'auto';
+/** The prompt format a chat setting gives on a model: 'auto' = chat when it has a template; chat without one is an error. */
+export function abPromptFormat(model: AbModel, chat: boolean | 'auto' = 'auto'): AbPromptFormat {
   const hasTemplate = model.chatPrompt([{ role: 'user', content: 'x' }]) !== null;
   if (chat === true && !hasTemplate) throw new Error(`${model.id}: chat requested but the model has no chat template`);
-  const format: AbPromptFormat = chat === 'auto' ? (hasTemplate ? 'chat' : 'plain') : chat ? 'chat' : 'plain';
+  return chat === 'auto' ? (hasTemplate ? 'chat' : 'plain') : chat ? 'chat' : 'plain';
+}
+
+/** Prepare items for a model: prompt format ('auto' = chat when the model has a template), prompt ids and letter ids. */
+export function prepareAbItems(model: AbModel, items: AbItem[], opts: { chat?: boolean | 'auto' } = {}): PreparedAbItem[] {
+  const format = abPromptFormat(model, opts.chat ?? 'auto');
   if (!items.length) throw new Error('A/B: no items');
   return items.map((it, k) => {
     const where = `A/B item ${k} (${it.id})`;
@@ -156,6 +163,16 @@ export interface AbOptions {
   /** Cut prompts longer than this many tokens (first token + last maxTokens − 1); without it, longer than the context is refused. */
   maxTokens?: number;
   onProgress?: (p: { done: number; total: number }) => void;
+  /**
+   * Cells already computed for these settings and items (e.g. by an interrupted run): re-used, not computed again.
+   * Cells outside the requested layers × multipliers are ignored; one whose item count differs is an error.
+   */
+  done?: readonly AbCell[];
+  /**
+   * Called after each newly computed cell with the result so far (re-used and computed cells, in table order), so a
+   * caller can save it: a crash then loses only the cells in progress (a layer's multipliers share forward passes).
+   */
+  onCell?: (cell: AbCell, sofar: AbResult) => void;
   signal?: AbortSignal;
   quiet?: boolean;
   progressStream?: NodeJS.WriteStream | { write(s: string): unknown; isTTY?: boolean };
@@ -301,36 +318,60 @@ export async function abEvaluate(model: HookedModel, opts: AbOptions): Promise<A
   const prepared = fit.items;
   const layers = opts.layers.slice().sort((a, b) => a - b);
   const multipliers = Array.from(new Set(opts.multipliers)).sort((a, b) => a - b);
-  const nonZero = multipliers.filter((m) => m !== 0).length;
-  const total = prepared.length * (layers.length * nonZero + (multipliers.includes(0) ? 1 : 0));
-  const prog = new Progress({ label: 'ab-eval', total, quiet: opts.quiet, stream: opts.progressStream });
-  const tick = (n: number) => { prog.tick(n); opts.onProgress?.({ done: prog.done, total }); };
-  // The unsteered control once, then per layer every nonzero multiplier in the same passes.
-  const zero = multipliers.includes(0) ? (await scoreCells(model, prepared, vectors, null, [0], steerFrom, batching, tick, opts.signal))[0] : undefined;
   const steered = multipliers.filter((m) => m !== 0);
-  const cells: AbCell[] = [];
-  for (const layer of layers) {
-    const byMult = steered.length ? await scoreCells(model, prepared, vectors, layer, steered, steerFrom, batching, tick, opts.signal) : [];
-    for (const m of multipliers) {
-      const scores = m === 0 ? zero! : byMult[steered.indexOf(m)];
-      const p = scores.map((s) => s.p);
-      const { mean, stderr } = meanStderr(p);
-      cells.push({ layer, multiplier: m, meanP: mean, n: p.length, stderr, p, pSyc: scores.map((s) => s.pA), pOther: scores.map((s) => s.pB) });
+  const cellKey = (layer: number, m: number) => `${layer}|${m}`;
+  // Cells re-used from an earlier run (only those of this grid); the unsteered scores are the same at every layer.
+  const have = new Map<string, AbCell>();
+  for (const c of opts.done ?? []) {
+    if (!layers.includes(c.layer) || !multipliers.includes(c.multiplier)) continue;
+    if (!Array.isArray(c.p) || c.p.length !== prepared.length || c.pSyc?.length !== prepared.length || c.pOther?.length !== prepared.length) {
+      throw new Error(`abEvaluate: the re-used cell of layer ${c.layer}, multiplier ${c.multiplier} has ${c.p?.length ?? 0} items, this evaluation ${prepared.length}`);
     }
+    have.set(cellKey(c.layer, c.multiplier), c);
+  }
+  const asScores = (c: AbCell): Score[] => c.p.map((p, i) => ({ p, pA: c.pSyc[i], pB: c.pOther[i] }));
+  const zeroDone = [...have.values()].find((c) => c.multiplier === 0);
+  const zeroNeeded = multipliers.includes(0) && layers.some((l) => !have.has(cellKey(l, 0)));
+  const todoOf = (layer: number) => steered.filter((m) => !have.has(cellKey(layer, m)));
+  const rowsTotal = prepared.length * (layers.length * steered.length + (multipliers.includes(0) ? 1 : 0));
+  const rowsTodo = prepared.length * (layers.reduce((a, l) => a + todoOf(l).length, 0) + (zeroNeeded && !zeroDone ? 1 : 0));
+  const prog = new Progress({ label: 'ab-eval', total: rowsTotal, initial: rowsTotal - rowsTodo, quiet: opts.quiet, stream: opts.progressStream });
+  const tick = (n: number) => { prog.tick(n); opts.onProgress?.({ done: prog.done, total: rowsTotal }); };
+  const items = prepared.map((it) => ({ id: it.id, sycophantic: it.sycophantic, other: it.other, sycId: it.sycId, otherId: it.otherId }));
+  const toCell = (layer: number, multiplier: number, scores: Score[]): AbCell => {
+    const p = scores.map((x) => x.p);
+    const { mean, stderr } = meanStderr(p);
+    return { layer, multiplier, meanP: mean, n: p.length, stderr, p, pSyc: scores.map((x) => x.pA), pOther: scores.map((x) => x.pB) };
+  };
+  const result = (): AbResult => {
+    const cells: AbCell[] = [];
+    for (const l of layers) for (const m of multipliers) {
+      const c = have.get(cellKey(l, m));
+      if (c) cells.push(c);
+    }
+    return {
+      model: model.id, format: prepared[0].format, steerFrom, layers, multipliers, items,
+      table: cells.map(({ layer, multiplier, meanP, n, stderr }) => ({ layer, multiplier, meanP, n, stderr })),
+      cells, truncated: { maxTokens: opts.maxTokens ?? null, items: fit.truncated }, seconds: (Date.now() - t0) / 1000,
+    };
+  };
+  const finished = (c: AbCell): void => {
+    have.set(cellKey(c.layer, c.multiplier), c);
+    opts.onCell?.(c, result());
+  };
+  // The unsteered control once (shared by every layer), then per layer every nonzero multiplier in the same passes.
+  if (zeroNeeded) {
+    const zero = zeroDone ? asScores(zeroDone) : (await scoreCells(model, prepared, vectors, null, [0], steerFrom, batching, tick, opts.signal))[0];
+    for (const l of layers) if (!have.has(cellKey(l, 0))) finished(toCell(l, 0, zero));
+  }
+  for (const layer of layers) {
+    const todo = todoOf(layer);
+    if (!todo.length) continue;
+    const byMult = await scoreCells(model, prepared, vectors, layer, todo, steerFrom, batching, tick, opts.signal);
+    todo.forEach((m, k) => finished(toCell(layer, m, byMult[k])));
   }
   prog.finish();
-  return {
-    model: model.id,
-    format: prepared[0].format,
-    steerFrom,
-    layers,
-    multipliers,
-    items: prepared.map((it) => ({ id: it.id, sycophantic: it.sycophantic, other: it.other, sycId: it.sycId, otherId: it.otherId })),
-    table: cells.map(({ layer, multiplier, meanP, n, stderr }) => ({ layer, multiplier, meanP, n, stderr })),
-    cells,
-    truncated: { maxTokens: opts.maxTokens ?? null, items: fit.truncated },
-    seconds: (Date.now() - t0) / 1000,
-  };
+  return result();
 }
 
 /** The table as fixed-width text: one row per layer, one column per multiplier (mean ± stderr). */

@@ -7,10 +7,12 @@ export type { Normalize, VectorSetMeta, SteeringVectorSet, ComputeVectorsOptions
 export { steeringSweep, resultsFileName, multiplierMagnitudes, sweepPromptText, I_THINK } from './sweep';
 export type { SweepOptions, SweepSummary, SweepFileEntry, SweepRecord, SteerFrom } from './sweep';
 export {
-  abEvaluate, abPrompt, abQuestionBody, letterTokenId, prepareAbItems, abProbabilities, formatAbTable,
+  abEvaluate, abPrompt, abPromptFormat, abQuestionBody, letterTokenId, prepareAbItems, abProbabilities, formatAbTable,
   abItemsFromCaa, abItemsFromRows, abItemsFromPairs, loadAbItems,
 } from './ab';
-export type { AbItem, AbOptions, AbResult, AbCell, AbTableRow, AbPromptFormat, AbSteerFrom, PreparedAbItem } from './ab';
+export type { AbItem, AbOptions, AbResult, AbCell, AbTableRow, AbPromptFormat, AbSteerFrom, PreparedAbItem, AbModel } from './ab';
+export { abEvaluateToFile, abItemsDigest, abSettingsDifferences, AB_EVAL_FORMAT } from './ab-file';
+export type { AbFileOptions, AbEvalFile } from './ab-file';
 export { transferVectors, fitLinearMap, applyLinearMap, mapVectors, choleskySolve } from './transfer';
 export type { LinearMap, TransferTarget } from './transfer';
 export { loadSweepPrompts } from './prompts';

@@ -10,7 +10,7 @@ import { openActivationStore } from '../../lib/activations/store';
 import { loadHookedModel } from '../../lib/model/index';
 import { computeVectors, loadVectors } from '../../lib/steering/index';
 import { maxAbsDiff } from '../../lib/util/matrix';
-import { sharedAsset } from '../helpers';
+import { holdLock, sharedAsset } from '../helpers';
 
 function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
   return new Promise((resolvePromise) => {
@@ -100,6 +100,15 @@ test('syco vectors / steer / ab-eval on stories260K', async (t) => {
     const noLayer = await cli(['steer', '--model', modelDir, '--vectors', vdir, '--layers', '0', '--multipliers', '2', '--prompts', prompts, '--out', join(dir, 's3')]);
     assert.equal(noLayer.code, 1);
     assert.match(noLayer.err, /no vector for layer 0 \(has layers 1, 2, 3\)/);
+    // A second sweep into a folder another process is writing stops at once, naming it and the lock to clear.
+    const holder = await holdLock(join(out, '.steer.lock'), 'steering sweep');
+    try {
+      const locked = await cli([...args.slice(0, -2), '--max-new-tokens', '7', '--overwrite', '--out', out]);
+      assert.equal(locked.code, 1);
+      assert.match(locked.err, new RegExp(`${out}: another steering sweep \\(pid ${holder.pid}\\) is writing here[\\s\\S]*delete the lock file ${join(out, '.steer.lock')}`));
+    } finally {
+      await holder.stop();
+    }
   });
 
   await t.test('ab-eval', async () => {
@@ -115,6 +124,24 @@ test('syco vectors / steer / ab-eval on stories260K', async (t) => {
     assert.equal(res.cells[0].p.length, 4);
     assert.equal(res.items.length, 4);
     for (const row of res.table) assert.ok(row.meanP > 0 && row.meanP < 1);
+    assert.equal(res.complete, true);
+    // The same command again re-uses every cell; other settings are refused, naming the difference.
+    const abArgs = ['ab-eval', '--model', modelDir, '--vectors', vdir, '--layers', '1-3', '--multipliers', '-2,0,2', '--dataset', caa, '--limit', '4', '--max-tokens', '512', '--out', out];
+    const again = await cli(abArgs);
+    assert.equal(again.code, 0, again.err);
+    assert.match(again.out, /\(0 cells computed, 9 re-used\)/);
+    assert.deepEqual(JSON.parse(readFileSync(out, 'utf8')).cells, res.cells);
+    const other = await cli([...abArgs, '--steer-from', 'answer']);
+    assert.equal(other.code, 1);
+    assert.match(other.err, /ab\.json: holds an A\/B evaluation made with other settings; refusing to mix them:\n {2}- steer_from: was "all", now "answer"/);
+    const holder = await holdLock(`${out}.lock`, 'A/B evaluation');
+    try {
+      const locked = await cli(abArgs);
+      assert.equal(locked.code, 1);
+      assert.match(locked.err, new RegExp(`another A/B evaluation \\(pid ${holder.pid}\\) is writing here`));
+    } finally {
+      await holder.stop();
+    }
     const bad = join(dir, 'bad.jsonl');
     writeFileSync(bad, '{"foo": 1}\n');
     const b = await cli(['ab-eval', '--model', modelDir, '--vectors', vdir, '--layers', '1', '--multipliers', '0,1', '--dataset', bad, '--out', join(dir, 'x.json')]);
