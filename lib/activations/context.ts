@@ -1,5 +1,5 @@
 // Before any forward pass: every text of every pair must fit the model's context, or be truncated on request.
-import type { HookedModel } from '../model/types';
+import type { ModelText } from '../model/text';
 import type { PairTexts } from './extract';
 
 /** What fitting the pairs to the context found: texts that will be truncated and the longest text (tokens). */
@@ -16,7 +16,7 @@ export interface ContextCheck {
  * Tokenize both texts of every pair and refuse, naming the pairs and their lengths, any longer than the model's
  * context — unless `maxTokens` is given, in which case they are counted (the forward pass cuts them).
  */
-export function checkPairsContext(model: HookedModel, pairs: PairTexts[], source: string, maxTokens?: number): ContextCheck {
+export function checkPairsContext(model: Pick<ModelText, 'encode' | 'maxPositions'>, pairs: PairTexts[], source: string, maxTokens?: number): ContextCheck {
   const limit = model.maxPositions;
   if (limit === undefined && maxTokens === undefined) return { limit, truncated: 0, longest: 0 };
   const cap = maxTokens === undefined ? limit! : Math.min(maxTokens, limit ?? maxTokens);

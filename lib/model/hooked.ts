@@ -2,6 +2,7 @@ import * as ort from 'onnxruntime-node';
 import { existsSync, readFileSync, statSync, mkdirSync, unlinkSync, linkSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ContextLengthError, contextLength, contextMessage, explainRuntimeError, fitContext } from './context';
+import { chatPromptWith, decodeWith, encodeWith } from './text';
 import { assertFiniteVector, type Matrix } from '../util/matrix';
 import { atomicWriteJson, fileSha256, projectRoot, readJsonFile } from '../util/fs';
 import { Rng } from '../util/rng';
@@ -247,19 +248,17 @@ export class OnnxHookedModel implements HookedModel {
 
   /** Token ids of a text, with the tokenizer's default special tokens (BOS for Llama). */
   encode(text: string, opts: { addSpecialTokens?: boolean } = {}): number[] {
-    return Array.from(this.tokenizer.encode(text, { add_special_tokens: opts.addSpecialTokens ?? true }) as number[], Number);
+    return encodeWith(this.tokenizer, text, opts);
   }
 
   /** Text of token ids. */
   decode(ids: number[], opts: { skipSpecialTokens?: boolean } = {}): string {
-    if (!ids.length) return '';
-    return this.tokenizer.decode(ids, { skip_special_tokens: opts.skipSpecialTokens ?? true });
+    return decodeWith(this.tokenizer, ids, opts);
   }
 
   /** The prompt text for a chat, via the model's chat template; null when the model has none. */
   chatPrompt(messages: { role: string; content: string }[], opts: { addGenerationPrompt?: boolean } = {}): string | null {
-    if (!this.tokenizer.chat_template) return null;
-    return this.tokenizer.apply_chat_template(messages, { tokenize: false, add_generation_prompt: opts.addGenerationPrompt ?? true }) as string;
+    return chatPromptWith(this.tokenizer, messages, opts);
   }
 
   private toIds(texts: string[] | number[][], maxTokens?: number, dropped: number[] = []): number[][] {

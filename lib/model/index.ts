@@ -22,6 +22,8 @@ export type { Device } from './device';
 export { eliminateDeadNodes, gatherHeadInput, preparePrunedGraph, prunedGraphPath, variantFor, variantKey, SessionPool, PRUNE_VERSION } from './prune';
 export type { GraphVariant } from './prune';
 export { chatIds, encodeTemplated } from './chat';
+export { modelText, encodeWith, decodeWith, chatPromptWith } from './text';
+export type { ModelText } from './text';
 export type { ChatMessage } from './chat';
 export { promoteWithPastBranch, USE_CACHE_INPUT } from './merged';
 export { FAMILIES, FUSED_NORMS } from './families';

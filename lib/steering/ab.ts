@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { extname } from 'node:path';
 import type { HookedModel, SteeringVector } from '../model/types';
+import type { ModelText } from '../model/text';
 import { answerLetter } from '../datasets/choices';
 import { loadCaaAB, type CaaAbItem } from '../datasets/caa';
 import { readSycophancyFile } from '../datasets/anthropic';
@@ -34,8 +35,8 @@ export interface AbItem {
 /** How an A/B prompt is worded: 'chat' = the model's chat template, 'plain' = `Question: … \n\nAnswer: (`. */
 export type AbPromptFormat = 'chat' | 'plain';
 
-/** What preparing A/B prompts needs of a model: its tokenizer, chat template and context (a HookedModel, or a tokenizer alone). */
-export type AbModel = Pick<HookedModel, 'id' | 'encode' | 'decode' | 'chatPrompt' | 'maxPositions'>;
+/** What preparing A/B prompts needs of a model: its text side (a HookedModel, or modelText over a tokenizer alone). */
+export type AbModel = ModelText;
 
 /** An A/B item made ready for the model: prompt token ids ending in "(", and the two letters' token ids. */
 export interface PreparedAbItem {

@@ -2,6 +2,7 @@
 import { existsSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HookedModel } from '../model/types';
+import type { ModelText } from '../model/text';
 import { encodeTemplated } from '../model/chat';
 import { atomicWriteJson, ensureDir, sha256 } from '../util/fs';
 import { acquireLock } from '../util/lock';
@@ -117,7 +118,7 @@ export function multiplierMagnitudes(multipliers: number[]): { magnitudes: numbe
 }
 
 /** The prompt text actually fed to the model for one sweep prompt. */
-export function sweepPromptText(model: HookedModel, prompt: string, opts: { chat?: boolean; iThink?: boolean }): string {
+export function sweepPromptText(model: Pick<ModelText, 'id' | 'chatPrompt'>, prompt: string, opts: { chat?: boolean; iThink?: boolean }): string {
   let text = prompt;
   if (opts.chat) {
     const c = model.chatPrompt([{ role: 'user', content: prompt }], { addGenerationPrompt: true });

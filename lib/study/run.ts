@@ -102,10 +102,14 @@ export async function runStudy(cfg: StudyConfig, opts: RunStudyOptions = {}): Pr
   const t0 = performance.now();
   const log = opts.log ?? ((line: string) => process.stderr.write(line + '\n'));
   const dir = opts.dir ?? timestampRunDir(cfg);
-  // Checks before compute (data, model config and graph, layers, judge key and endpoint): nothing is written when one fails.
+  // Checks before compute (data, model config and graph, layers, every text against the context, judge key and endpoint):
+  // nothing is written when one fails.
   const checked = await preflight(cfg, { figureLayer: opts.figureLayer });
-  log(`study: checks before compute passed in ${checked.seconds.toFixed(1)} s (${checked.rows} rows, ${checked.numLayers} layers, steering ${checked.steerLayers.join(', ')})`);
-  const study = new Study(cfg, dir, { log, redo: opts.redo });
+  const ctx = checked.context;
+  log(`study: checks before compute passed in ${checked.seconds.toFixed(1)} s (${checked.rows} rows, ${checked.numLayers} layers, steering ${checked.steerLayers.join(', ')}` +
+    `${ctx && ctx.limit !== undefined ? `, longest text ${ctx.longest} of ${ctx.limit} positions${ctx.truncated ? `, ${ctx.truncated} texts to cut to --max-tokens ${cfg.maxTokens}` : ''}` : ''})`);
+  // The data stage re-uses the data the checks loaded instead of reading (or downloading) it again.
+  const study = new Study(cfg, dir, { log, redo: opts.redo, data: checked.data });
   await study.prepare(); // refuses a folder made with other settings before anything is written
   const quiet = opts.quiet;
   const figures: NamedFigure[] = [];

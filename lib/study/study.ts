@@ -1,11 +1,8 @@
 // One run of the study in one folder: each stage computes its result once, saves it there, and re-uses it on the
 // next call (a notebook re-run, or `syco run` resumed after a crash). Notebooks and the CLI call the same methods.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import {
-  buildPairsWithStats, loadAnthropicSycophancy, pairGroupKey, readPairsJsonl, samplePairs, splitPairs, writePairsJsonl,
-  type Pair,
-} from '../datasets/index';
+import { readPairsJsonl, writePairsJsonl, type Pair } from '../datasets/index';
 import type { HookedModel } from '../model/types';
 import { extractActivations, type ExtractSummary } from '../activations/extract';
 import { ActivationStore, openActivationStore } from '../activations/store';
@@ -19,25 +16,14 @@ import { mlpAverageActivation, mlpDifference, type MlpLayerActivation, type MlpL
 import { computeVectors, loadVectors, saveVectors, vectorDigest, type SteeringVectorSet } from '../steering/vectors';
 import { steeringSweep, type SweepSummary } from '../steering/sweep';
 import { abEvaluate, abItemsFromPairs, loadAbItems, type AbResult } from '../steering/ab';
-import { defaultPersonaPrompts, loadPromptList } from '../datasets/index';
 import type { JudgeReport } from '../judge/judge';
-import { atomicWriteJson, ensureDir } from '../util/fs';
+import { atomicWriteJson, ensureDir, readJsonFile } from '../util/fs';
+import { dataKey, loadStudyData, studyPrompts, type PreparedData, type StudyData } from './data';
 import { modelTag, resolveSteerLayers, signedMultipliers, type StudyConfig } from './config';
 import { layeredResult, savedResult, settingsKey, StageBook, stageSettings, type ResultCodec, type StageName, type StageSettings } from './stage';
 import { modelSha256 } from './model-hash';
-import { isOrganism, ORGANISM_PROMPTS } from '../util/organism';
 
-/** The data stage's result: the sampled pairs, their train/test split, and where they came from. */
-export interface StudyData {
-  /** Sampled pairs in the study's format (label 1 = sycophantic text, 0 = not). */
-  pairs: Pair[];
-  train: Pair[];
-  test: Pair[];
-  /** Held-out A/B-format pairs (source rows not among the sampled pairs) for the behavioural evaluation. */
-  abHeldOut: Pair[];
-  /** Rows read per subset, pairs built and dropped (one word or fewer). */
-  stats: { rows: number; skipped: number; built: number; dropped: number; bySubset: Record<string, number>; files: string[] };
-}
+export type { StudyData } from './data';
 
 export type { ProbeSummary } from '../probes/sweep';
 
@@ -49,10 +35,6 @@ export interface StudyMlp {
 
 /** Seconds spent in each stage by this process (stages re-used from disk count their load time). */
 export type StageTimings = Record<string, number>;
-
-function readJson<T>(path: string): T {
-  return JSON.parse(readFileSync(path, 'utf8')) as T;
-}
 
 /** The folder a notebook uses for a configuration: runs/nb-<model>-<hash of the data/activation settings>. */
 export function notebookRunDir(cfg: StudyConfig): string {
@@ -78,13 +60,16 @@ export class Study {
   private readonly redo: StageName[];
   private readonly book: StageBook;
   private preparing?: Promise<Record<StageName, StageSettings>>;
+  private preloaded?: PreparedData;
 
   /**
    * A study over a run folder. Nothing is written until the first stage (or prepare()) has checked that the folder's
-   * saved stages were made with these settings; `redo` recomputes those stages and everything downstream.
+   * saved stages were made with these settings; `redo` recomputes those stages and everything downstream. `data` is
+   * the data stage's result already prepared from the same settings (preflight's), used instead of loading it again.
    */
-  constructor(cfg: StudyConfig, dir: string, opts: { log?: (line: string) => void; redo?: StageName[] } = {}) {
+  constructor(cfg: StudyConfig, dir: string, opts: { log?: (line: string) => void; redo?: StageName[]; data?: PreparedData } = {}) {
     this.cfg = cfg;
+    this.preloaded = opts.data;
     this.dir = resolve(dir);
     // In a notebook, stage messages go to stdout (plain output, not the red stderr box).
     this.log = opts.log ?? ((line) => (inTslabKernel() ? process.stdout : process.stderr).write(line + '\n'));
@@ -149,37 +134,28 @@ export class Study {
     if (this.dataCache) return this.dataCache;
     await this.stage('data');
     return this.timed('data', async () => {
-      const c = this.cfg;
-      const key = settingsKey([c.data, c.subsets ?? null, c.format, c.pairs, c.testFrac, c.seed]);
+      const key = dataKey(this.cfg);
       const metaPath = this.path('data', 'data.json');
       if (existsSync(metaPath)) {
-        const meta = readJson<{ key: string; stats: StudyData['stats'] }>(metaPath);
+        const meta = readJsonFile<{ key: string; stats: StudyData['stats'] }>(metaPath);
         if (meta.key === key) {
           const read = (n: string) => readPairsJsonl(this.path('data', n));
           this.dataCache = { pairs: read('pairs.jsonl'), train: read('pairs.train.jsonl'), test: read('pairs.test.jsonl'), abHeldOut: read('ab_heldout.jsonl'), stats: meta.stats };
           return this.dataCache;
         }
       }
-      const loaded = await loadAnthropicSycophancy({ source: c.data, subsets: c.subsets });
-      for (const w of loaded.warnings) this.log(`data: warning: ${w}`);
-      const built = buildPairsWithStats(loaded.rows, c.format);
-      if (built.pairs.length < 4) throw new Error(`data: ${c.data} gave only ${built.pairs.length} pairs in ${c.format} format`);
-      const pairs = samplePairs(built.pairs, Math.min(c.pairs, built.pairs.length), c.seed);
-      const { train, test } = splitPairs(pairs, c.testFrac, c.seed);
-      const used = new Set(pairs.map(pairGroupKey));
-      const ab = c.format === 'ab' ? built.pairs : buildPairsWithStats(loaded.rows, 'ab').pairs;
-      const abHeldOut = samplePairs(ab.filter((p) => !used.has(pairGroupKey(p))), c.abItems, c.seed + 1);
-      const stats: StudyData['stats'] = {
-        rows: loaded.rows.length, skipped: loaded.skipped, built: built.pairs.length, dropped: built.dropped,
-        bySubset: built.bySubset, files: loaded.files.map((f) => f.url ?? f.path),
-      };
+      // The checks before compute loaded the data already (syco run): re-use it instead of reading it again.
+      const prepared = this.preloaded?.key === key ? this.preloaded : await loadStudyData(this.cfg);
+      this.preloaded = undefined;
+      for (const w of prepared.warnings) this.log(`data: warning: ${w}`);
+      const { pairs, train, test, abHeldOut, stats } = prepared.data;
       ensureDir(this.path('data'));
       writePairsJsonl(this.path('data', 'pairs.jsonl'), pairs);
       writePairsJsonl(this.path('data', 'pairs.train.jsonl'), train);
       writePairsJsonl(this.path('data', 'pairs.test.jsonl'), test);
       writePairsJsonl(this.path('data', 'ab_heldout.jsonl'), abHeldOut);
       atomicWriteJson(metaPath, { key, stats });
-      this.dataCache = { pairs, train, test, abHeldOut, stats };
+      this.dataCache = prepared.data;
       return this.dataCache;
     });
   }
@@ -292,7 +268,7 @@ export class Study {
     const dir = this.path('vectors');
     const key = settingsKey([store.dir, store.pairs, this.cfg.normalize, train.map((p) => p.id)]);
     const keyPath = join(dir, 'study-key.json');
-    if (existsSync(keyPath) && readJson<{ key: string }>(keyPath).key === key) return loadVectors(dir);
+    if (existsSync(keyPath) && readJsonFile<{ key: string }>(keyPath).key === key) return loadVectors(dir);
     const set = await this.timed('vectors', () => computeVectors(store, { hook: 'resid', normalize: this.cfg.normalize, pairIds: train.map((p) => p.id) }));
     saveVectors(dir, set);
     atomicWriteJson(keyPath, { key });
@@ -306,8 +282,7 @@ export class Study {
 
   /** The open-ended prompts of the steering sweep (configured list or the project's persona prompts, first promptLimit). */
   prompts(): string[] {
-    const all = this.cfg.prompts ? loadPromptList(this.cfg.prompts) : isOrganism(this.cfg.model) ? loadPromptList(ORGANISM_PROMPTS) : defaultPersonaPrompts();
-    return all.slice(0, this.cfg.promptLimit);
+    return studyPrompts(this.cfg);
   }
 
   /** Stage 6b: steered open-ended answers (+m, −m, control) per steered layer, in the study's results files. Resumable per file. */
