@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, createWriteStream, renam
 import { isAbsolute, join, resolve, dirname } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { readJsonFile } from '../util/fs';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -131,7 +132,7 @@ export async function loadConfigAndTokenizer(idOrPath: string, localOnly?: boole
   let generationConfig: any = {};
   if (isLocalModel(idOrPath)) {
     const p = join(id, 'generation_config.json');
-    if (existsSync(p)) generationConfig = JSON.parse(readFileSync(p, 'utf8'));
+    if (existsSync(p)) generationConfig = readJsonFile(p);
   } else {
     try {
       generationConfig = JSON.parse(readFileSync(await resolveModelFile(idOrPath, 'generation_config.json', { localOnly }), 'utf8'));

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { HookedModel } from '../model/types';
 import type { ModelText } from '../model/text';
 import { encodeTemplated } from '../model/chat';
-import { atomicWriteJson, ensureDir, sha256 } from '../util/fs';
+import { atomicWriteJson, ensureDir, readJsonFile, sha256 } from '../util/fs';
 import { acquireLock } from '../util/lock';
 import { Progress } from '../util/progress';
 import { steeringAt, vectorDigest, type SteeringVectorSet } from './vectors';
@@ -205,13 +205,14 @@ export async function steeringSweep(model: HookedModel, opts: SweepOptions): Pro
     const finished = new Set<string>();
     if (existsSync(manPath)) {
       let prev: { settings?: Record<string, unknown>; files?: SweepFileEntry[]; layers?: number[] } | null = null;
+      let unreadable = '';
       try {
-        prev = JSON.parse(readFileSync(manPath, 'utf8'));
-      } catch {
-        prev = null;
+        prev = readJsonFile(manPath);
+      } catch (err) {
+        unreadable = (err as Error).message;
       }
       const diffs: string[] = [];
-      if (!prev || !prev.settings) diffs.push('manifest.json is unreadable or has no settings');
+      if (!prev || !prev.settings) diffs.push(unreadable || `${manPath} has no settings`);
       else {
         // The layer list may grow or shrink between runs; every other setting must match.
         const keys = new Set([...Object.keys(settings), ...Object.keys(prev.settings)]);

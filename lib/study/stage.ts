@@ -4,7 +4,7 @@
 // them. `--redo <stage>` clears that stage and everything downstream, so a folder always holds one configuration.
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { atomicWriteJson, ensureDir } from '../util/fs';
+import { atomicWriteJson, ensureDir, readJsonFile } from '../util/fs';
 import { settingsKey } from '../util/results';
 import { mergeSettings, SETTING_KEYS, settingFlag, settingStages, STAGES, type StageName, type StudyConfig } from './settings';
 
@@ -150,11 +150,12 @@ export class StageBook {
     let saved: Partial<StudyConfig>;
     let sha = 'unknown';
     try {
-      saved = JSON.parse(readFileSync(cfgFile, 'utf8')) as Partial<StudyConfig>;
+      // A read or parse error names the file at fault (config.json or the activation manifest).
+      saved = readJsonFile<Partial<StudyConfig>>(cfgFile);
       const man = join(this.dir, STAGE_DIRS.activations, 'manifest.json');
-      if (existsSync(man)) sha = (JSON.parse(readFileSync(man, 'utf8')) as { model?: { sha256?: string } }).model?.sha256 ?? sha;
+      if (existsSync(man)) sha = readJsonFile<{ model?: { sha256?: string } }>(man).model?.sha256 ?? sha;
     } catch (err) {
-      throw new Error(`${cfgFile}: unreadable (${(err as Error).message}); use a new --out folder`);
+      throw new Error(`${(err as Error).message}; use a new --out folder`);
     }
     const { saved: _s, ...rest } = saved as Partial<StudyConfig> & { saved?: string };
     const all = stageSettings(mergeSettings(rest), { modelSha256: sha });

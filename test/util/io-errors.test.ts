@@ -83,3 +83,38 @@ test('a full disk: syco data and syco extract name the file they could not write
   assert.equal(r.status, 1, r.stderr);
   assert.match(r.stderr, new RegExp(`${esc(join(mnt, 'acts'))}/[^ ]+: ENOSPC: no space left on device`));
 });
+
+test('corrupt JSON beside a model, in an old run folder or a sweep folder: the error names that file', async () => {
+  // A copy of the organism with a broken generation_config.json.
+  const model = join(dir, 'organism-copy');
+  mkdirSync(join(model, 'onnx'), { recursive: true });
+  for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json']) copyFileSync(join('models/organism', f), join(model, f));
+  writeFileSync(join(model, 'generation_config.json'), '{"eos_token_id": ');
+  const { loadConfigAndTokenizer } = await import('../../lib/model/resolve');
+  await assert.rejects(loadConfigAndTokenizer(model, true), new RegExp(`^Error: ${esc(join(model, 'generation_config.json'))}: not valid JSON`));
+
+  // A run folder from before stages.json: a broken activation manifest is named (not config.json).
+  const run = join(dir, 'old-run');
+  mkdirSync(join(run, 'activations'), { recursive: true });
+  writeFileSync(join(run, 'config.json'), '{}');
+  writeFileSync(join(run, 'activations', 'manifest.json'), '{"model": ');
+  const { Study } = await import('../../lib/study/study');
+  const { studyConfig } = await import('../../lib/study/config');
+  await assert.rejects(async () => new Study(studyConfig({}, {}), run, { log: () => {} }).prepare(),
+    new RegExp(`${esc(join(run, 'activations', 'manifest.json'))}: not valid JSON .*; use a new --out folder`));
+
+  // A sweep folder whose manifest is torn: the refusal names it.
+  const sweep = join(dir, 'sweep');
+  mkdirSync(sweep, { recursive: true });
+  writeFileSync(join(sweep, 'manifest.json'), '{"settings": ');
+  const { loadHookedModel } = await import('../../lib/model/index');
+  const { steeringSweep } = await import('../../lib/steering/sweep');
+  const m = await loadHookedModel('models/organism', { threads: 1 });
+  try {
+    const vectors = { meta: { model: 'organism', hook: 'resid' as const, dataset: 'x', pairs: 0, normalize: 'unit' as const, hidden: m.hiddenSize }, layers: [1], vectors: new Map([[1, new Float32Array(m.hiddenSize)]]), norms: new Map() };
+    await assert.rejects(steeringSweep(m, { vectors, layers: [1], multipliers: [1], prompts: ['Hi'], maxNewTokens: 1, outDir: sweep, modelTag: 'o', pairsTag: 0, quiet: true }),
+      new RegExp(`holds a sweep with other settings[\\s\\S]*${esc(join(sweep, 'manifest.json'))}: not valid JSON`));
+  } finally {
+    await m.dispose();
+  }
+});
