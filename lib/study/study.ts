@@ -1,6 +1,6 @@
 // One run of the study in one folder: each stage computes its result once, saves it there, and re-uses it on the
 // next call (a notebook re-run, or `syco run` resumed after a crash). Notebooks and the CLI call the same methods.
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { readPairsJsonl, writePairsJsonl, type Pair } from '../datasets/index';
 import type { HookedModel } from '../model/types';
@@ -15,7 +15,7 @@ import type { ProbeKind } from '../probes/types';
 import { mlpAverageActivation, mlpDifference, type MlpLayerActivation, type MlpLayerDifference } from '../mlp/index';
 import { computeVectors, loadVectors, saveVectors, vectorDigest, type SteeringVectorSet } from '../steering/vectors';
 import { steeringSweep, type SweepSummary } from '../steering/sweep';
-import { abEvaluate, abItemsFromPairs, loadAbItems, type AbResult } from '../steering/ab';
+import { abEvaluate, abItemsFromPairs, loadAbItems, type AbCell, type AbResult } from '../steering/ab';
 import type { JudgeReport } from '../judge/judge';
 import { atomicWriteJson, ensureDir, readJsonFile } from '../util/fs';
 import { dataKey, loadStudyData, studyPrompts, type PreparedData, type StudyData } from './data';
@@ -301,7 +301,7 @@ export class Study {
     }));
   }
 
-  /** Stage 7: A/B evaluation — p(sycophantic letter) normalised over both letters per layer × multiplier, on held-out Anthropic items and the CAA test set when configured. */
+  /** Stage 7: A/B evaluation — p(sycophantic letter) normalised over both letters per layer × multiplier, on held-out Anthropic items and the CAA test set when configured. Resumable per cell. */
   async abEval(opts: { quiet?: boolean } = {}): Promise<Record<string, AbResult>> {
     const vectors = await this.vectors();
     const layers = await this.steerLayers();
@@ -313,9 +313,21 @@ export class Study {
     const out: Record<string, AbResult> = {};
     for (const [name, { items, source }] of Object.entries(sets)) {
       const settings = { source, items: items.map((i) => i.id), layers, multipliers, vectors: layers.map((l) => vectorDigest(vectors.vectors.get(l)!)) };
-      out[name] = await this.saved('ab', this.path('ab', `${name}.json`), settings, async () => {
+      const file = this.path('ab', `${name}.json`);
+      out[name] = await this.saved('ab', file, settings, async () => {
         const model = await this.model();
-        return this.timed('A/B evaluation', () => abEvaluate(model, { vectors, layers, multipliers, items, maxTokens: this.cfg.maxTokens, quiet: opts.quiet }));
+        // Finished (layer, multiplier) cells are kept in <name>.cells.json until the whole result is saved, so a
+        // resumed run computes only the cells that were missing.
+        const cellsFile = this.path('ab', `${name}.cells.json`);
+        const key = settingsKey(settings);
+        const done = existsSync(cellsFile) ? readJsonFile<{ key?: string; cells?: AbCell[] }>(cellsFile) : {};
+        const res = await this.timed('A/B evaluation', () => abEvaluate(model, {
+          vectors, layers, multipliers, items, maxTokens: this.cfg.maxTokens, quiet: opts.quiet,
+          done: done.key === key ? done.cells ?? [] : [],
+          onCell: (_cell, sofar) => atomicWriteJson(cellsFile, { key, cells: sofar.cells }),
+        }));
+        rmSync(cellsFile, { force: true });
+        return res;
       });
     }
     return out;

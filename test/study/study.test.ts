@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -39,4 +39,25 @@ test('Study: saved stages are re-used for the same settings and recomputed when 
   const at = (r: typeof abUnit, m: number) => r.table.find((row) => row.multiplier === m)!.meanP;
   assert.equal(at(abCommon, 0), at(abUnit, 0), 'the unsteered score does not depend on the vector');
   assert.notEqual(at(abCommon, 4), at(abUnit, 4), 'a differently normalised vector steers differently');
+});
+
+test('Study A/B stage resumes per cell: finished cells kept beside the result are re-used, the rest computed', async () => {
+  const dir = join(tmp, 'ab-cells');
+  const cfg = studyConfig({ pairs: 8, abItems: 4, steerLayers: [1], multipliers: [2], methods: ['pca'], probes: ['mm'], runsDir: tmp }, {});
+  const a = new Study(cfg, dir, { log: () => {} });
+  const full = (await a.abEval({ quiet: true })).anthropic;
+  await a.close();
+  assert.deepEqual(full.cells.map((c) => [c.layer, c.multiplier]), [[1, -2], [1, 0], [1, 2]]);
+  assert.ok(!existsSync(join(dir, 'ab', 'anthropic.cells.json')), 'the cells file goes once the result is saved');
+  // As a crash after two cells would leave it (the first marked, to see that it is re-used and not recomputed).
+  const saved = JSON.parse(readFileSync(join(dir, 'ab', 'anthropic.json'), 'utf8'));
+  rmSync(join(dir, 'ab', 'anthropic.json'));
+  const kept = [{ ...full.cells[0], meanP: 0.123 }, full.cells[1]];
+  writeFileSync(join(dir, 'ab', 'anthropic.cells.json'), JSON.stringify({ key: saved.key, cells: kept }));
+  const b = new Study(cfg, dir, { log: () => {} });
+  const resumed = (await b.abEval({ quiet: true })).anthropic;
+  await b.close();
+  assert.equal(resumed.cells[0].meanP, 0.123, 'cell (1, -2) re-used');
+  assert.deepEqual(resumed.cells[2], full.cells[2], 'cell (1, 2) computed again, equal');
+  assert.ok(!existsSync(join(dir, 'ab', 'anthropic.cells.json')));
 });
