@@ -6,18 +6,22 @@ import { chromiumAvailable, exportFigures, type ExportFormat, type NamedFigure }
 import type { AbResult } from '../steering/ab';
 import type { SweepFileEntry } from '../steering/sweep';
 import { readResultsFile } from '../judge/results';
-import { atomicWriteJson } from '../util/fs';
+import { atomicWriteJson, ensureDir } from '../util/fs';
+import { acquireLock } from '../util/lock';
 import { modelTag, type StudyConfig } from './config';
 import {
   abFigure, bestProbeLayer, geometry3dFigure, pooledFigure, geometryFigure, judgeFigure, mlpDifferenceFigure, mlpFigure, PROBE_NAMES,
   probeConfusionFigure, probesFigure, vectorCosineFigure,
 } from './figures';
 import { probesSection } from './probe-report';
-import { preflight } from './preflight';
+import { preflight, type PreflightReport } from './preflight';
 import { anyIncomplete, judgeStageStatus, stageStatusSection, type StageStatus } from './stage-status';
 import { Study, timestampRunDir, type StageTimings } from './study';
 import { isOrganism, organismNotice } from '../util/organism';
 import type { StageName } from './stage';
+
+/** The lock file a study run holds in its run folder. */
+export const RUN_LOCK = '.run.lock';
 
 /** Options of runStudy. */
 export interface RunStudyOptions {
@@ -109,6 +113,17 @@ export async function runStudy(cfg: StudyConfig, opts: RunStudyOptions = {}): Pr
   log(`study: checks before compute passed in ${checked.seconds.toFixed(1)} s (${checked.rows} rows, ${checked.numLayers} layers, steering ${checked.steerLayers.join(', ')}` +
     `${ctx && ctx.limit !== undefined ? `, longest text ${ctx.longest} of ${ctx.limit} positions${ctx.truncated ? `, ${ctx.truncated} texts to cut to --max-tokens ${cfg.maxTokens}` : ''}` : ''})`);
   // The data stage re-uses the data the checks loaded instead of reading (or downloading) it again.
+  // One syco run per folder (a second would compute every stage again beside it); taken once the checks passed.
+  ensureDir(dir);
+  const release = acquireLock(join(dir, RUN_LOCK), { what: 'study run', guards: dir });
+  try {
+    return await runLocked(cfg, opts, dir, checked, t0, log);
+  } finally {
+    release();
+  }
+}
+
+async function runLocked(cfg: StudyConfig, opts: RunStudyOptions, dir: string, checked: PreflightReport, t0: number, log: (line: string) => void): Promise<StudyRunSummary> {
   const study = new Study(cfg, dir, { log, redo: opts.redo, data: checked.data });
   await study.prepare(); // refuses a folder made with other settings before anything is written
   const quiet = opts.quiet;

@@ -2,12 +2,13 @@
 // of the same folder, then the report opened in headless Chromium.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, test } from 'node:test';
-import { needChromium, sharedAsset } from '../helpers';
+import { holdLock, needChromium, sharedAsset } from '../helpers';
+import { RUN_LOCK } from '../../lib/study/run';
 import { plotlySource } from '../../lib/plots/html';
 import { type MiniDocument, launchTestBrowser, parsePng } from '../plots/browser';
 
@@ -119,4 +120,19 @@ test('syco run: usage errors name the flag; --help documents the defaults', () =
   assert.equal(help.code, 0);
   assert.match(help.stdout, /organism/);
   assert.match(help.stdout, /report\.html/);
+});
+
+test('syco run into a folder another run is writing stops after the checks, naming it; nothing is computed', async () => {
+  const out = join(tmp, 'locked-run');
+  mkdirSync(out, { recursive: true });
+  const holder = await holdLock(join(out, RUN_LOCK), 'study run');
+  try {
+    const r = syco(['run', '--pairs', '8', '--out', out]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, new RegExp(`syco run: ${out}: another study run \\(pid ${holder.pid}\\) is writing here[\\s\\S]*delete the lock file ${join(out, RUN_LOCK)}`));
+    assert.doesNotMatch(r.stderr, /study: \[1\/8\]/);
+    assert.deepEqual(readdirSync(out), [RUN_LOCK], 'nothing written beside the lock');
+  } finally {
+    await holder.stop();
+  }
 });
