@@ -69,6 +69,7 @@ export const command: Command = {
     }
     if (values.quiet) process.env.SYCO_QUIET = '1';
     const { runStudy } = await import('../study/run');
+    const { retryHint } = await import('../study/stage-status');
     const { timestampRunDir } = await import('../study/study');
     const dir = typeof values.out === 'string' ? resolve(values.out) : timestampRunDir(cfg);
     const resume = withOut(argv.filter((a, i) => !(a === '--redo' || a.startsWith('--redo=') || argv[i - 1] === '--redo')), dir).map(shellArg).join(' ');
@@ -87,7 +88,7 @@ export const command: Command = {
     const bad = summary.stages.filter((st) => st.state === 'failed' || st.state === 'partial');
     if (bad.length) {
       process.stderr.write(`syco run: ${bad.map((st) => `${st.stage} ${st.state === 'failed' ? 'FAILED' : 'PARTIAL'}${st.firstError ? ` (first error: ${st.firstError.split('\n')[0].slice(0, 200)})` : ''}`).join('; ')}; ` +
-        `the report marks it: ${summary.report}. Re-run with --out ${shellArg(summary.dir)} to retry.\n`);
+        `the report marks it: ${summary.report}. To retry, ${retryHint(bad[0], shellArg(summary.dir)).replace(/`/g, '')}.\n`);
       return EXIT_INCOMPLETE;
     }
   },

@@ -285,7 +285,7 @@ async function runLocked(cfg: StudyConfig, opts: RunStudyOptions, dir: string, c
       tables: [{ columns: ['stage', 'seconds'], rows: [...Object.entries(study.timings).map(([k, v]) => [k, round(v, 3)] as [string, number | null]), ['total', round(seconds, 3)]] }],
     });
     const stages = runStageStatuses(study.timings, { mlp: store.hooks.includes('mlp'), pairs: data.pairs.length, judge: judgeStatus });
-    sections.unshift(stageStatusSection(stages));
+    sections.unshift(stageStatusSection(stages, study.dir));
     if (anyIncomplete(stages)) log(`study: INCOMPLETE: ${stages.filter((x) => x.state === 'failed' || x.state === 'partial').map((x) => `${x.stage} ${x.state}`).join(', ')} (see the report's Stage status)`);
     const report = await study.timed('report', () => writeReport(study.path('report.html'), {
       title: `Sycophancy geometry study: ${tag}`,

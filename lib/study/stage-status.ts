@@ -48,12 +48,20 @@ export function anyIncomplete(stages: readonly StageStatus[]): boolean {
   return stages.some((s) => s.state === 'failed' || s.state === 'partial');
 }
 
+/** How to retry a failed or partial stage of the run in `dir`: re-run with the same --out; unparseable judge replies need syco judge --retry-failed. */
+export function retryHint(s: StageStatus, dir = '<run folder>'): string {
+  const unparseable = s.stage === 'judge' && (s.errors?.['unparseable replies'] ?? 0) > 0;
+  return `re-run with \`--out ${dir}\` to retry it` + (unparseable
+    ? ` (request errors are retried; unparseable replies stay recorded — re-ask them with \`syco judge --retry-failed --out ${dir}/judge\` and the same \`--results ${dir}/steering\`, \`--backend\` and \`--model\`)`
+    : '');
+}
+
 /** The report section listing every stage's status, failures first in the text. */
-export function stageStatusSection(stages: readonly StageStatus[]): ReportSection {
+export function stageStatusSection(stages: readonly StageStatus[], dir?: string): ReportSection {
   const bad = stages.filter((s) => s.state === 'failed' || s.state === 'partial');
   const text = bad.length
     ? bad.map((s) => `**${s.stage}: ${s.state === 'failed' ? 'FAILED' : 'PARTIAL'}** — ${s.detail ?? ''}${s.errors ? ` (${Object.entries(s.errors).map(([k, v]) => `${v} ${k}`).join(', ')})` : ''}.` +
-      `${s.firstError ? ` First error: \`${s.firstError.slice(0, 300)}\`.` : ''} Its results below are incomplete; re-run with the same \`--out\` to retry it.`).join('\n\n')
+      `${s.firstError ? ` First error: \`${s.firstError.slice(0, 300)}\`.` : ''} Its results below are incomplete; ${retryHint(s, dir)}.`).join('\n\n')
     : 'Every stage finished.';
   return {
     title: 'Stage status',

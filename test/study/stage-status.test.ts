@@ -60,7 +60,8 @@ test('syco run with a judge that never answers in JSON: report marks the judge F
     // The report is written, but the run is not complete: exit 3, naming the stage and its first error.
     assert.equal(r.status, 3, r.stderr.slice(-2000));
     assert.match(r.stderr, /study: INCOMPLETE: judge failed \(see the report's Stage status\)/);
-    assert.match(r.stderr, /syco run: judge FAILED \(first error: AT_sentence_results_\S+, item \d+: .*\); the report marks it: \S*report\.html\. Re-run with --out \S+ to retry\./);
+    assert.match(r.stderr, /syco run: judge FAILED \(first error: AT_sentence_results_\S+, item \d+: .*\); the report marks it: \S*report\.html\. To retry, re-run with --out \S+ to retry it \(request errors are retried; unparseable replies stay recorded — re-ask them with syco judge --retry-failed --out \S+\/judge /);
+    assert.match(readFileSync(join(out, 'report.html'), 'utf8'), /re-ask them with <code>syco judge --retry-failed --out \S+\/judge<\/code>/);
     const summary = JSON.parse(r.stdout.trim().split('\n').pop()!);
     assert.equal(summary.stages.judge, 'failed');
     assert.equal(summary.stages.activations, 'computed');
