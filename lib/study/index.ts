@@ -3,5 +3,8 @@ export * from './settings';
 export * from './config';
 export * from './stage';
 export * from './study';
+export * from './data';
+export { preflight, PreflightError, type PreflightReport, type PreflightOptions } from './preflight';
+export * from './stage-status';
 export * from './figures';
 export * from './run';
