@@ -96,7 +96,13 @@ export function acquireLock(path: string, opts: LockOptions): () => void {
   try {
     for (let attempt = 0; attempt < 5; attempt++) {
       try {
-        linkSync(tmp, path);
+        try {
+          linkSync(tmp, path);
+        } catch (err) {
+          // A filesystem without hard links: exclusive create, then write (a reader may see it empty for a moment).
+          if (!['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS'].includes(String((err as NodeJS.ErrnoException).code))) throw err;
+          writeFileSync(path, text, { flag: 'wx' });
+        }
         let released = false;
         return () => {
           if (released) return;
