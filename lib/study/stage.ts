@@ -14,7 +14,7 @@ export * from '../util/results';
 /** The settings a stage's results depend on (plain JSON values). */
 export type StageSettings = Record<string, unknown>;
 
-/** The stages each stage reads from. */
+/** The stages each stage reads from (what `--redo` recomputes downstream, and what `syco run` skips when one fails). */
 export const STAGE_INPUTS: Record<StageName, readonly StageName[]> = {
   data: [],
   activations: ['data'],

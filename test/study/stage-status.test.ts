@@ -9,7 +9,8 @@ import { after, test } from 'node:test';
 import { sharedAsset } from '../helpers';
 import { startLoopback } from '../judge/loopback';
 import type { JudgeReport } from '../../lib/judge/judge';
-import { judgeStageStatus, stageStatusSection } from '../../lib/study/stage-status';
+import { dependantsOf, failedNeeds, judgeStageStatus, RUN_STEP_NEEDS, RUN_STEPS, stageStatusSection } from '../../lib/study/stage-status';
+import { STAGE_INPUTS } from '../../lib/study/stage';
 import { buildReport } from '../../lib/report/index';
 
 const tmp = mkdtempSync(join(tmpdir(), 'syco-status-'));
@@ -44,6 +45,37 @@ test('judge status: nothing scored = failed with counts and the first final erro
   assert.match(html, /<strong>judge: FAILED<\/strong> — 0 of 4 interactions scored \(4 unparseable replies\)\. First error: <code>f, item 0: no JSON object found in reply<\/code>/);
   assert.match(html, /<td>✖ FAILED<\/td>/);
   assert.match(html, /<td>✔ computed<\/td>/);
+});
+
+test('the run dependency table is the stage book one: a failed stage skips exactly what reads it, directly or upstream', () => {
+  for (const [step, needs] of Object.entries(RUN_STEP_NEEDS)) {
+    if (step !== 'figures') assert.deepEqual(needs, STAGE_INPUTS[step as keyof typeof STAGE_INPUTS], step);
+    // Every step needs only steps that run before it.
+    for (const n of needs) assert.ok(RUN_STEPS.indexOf(n) < RUN_STEPS.indexOf(step as (typeof RUN_STEPS)[number]), `${step} needs ${n}`);
+  }
+  assert.deepEqual(RUN_STEP_NEEDS.figures, [], 'figures export whatever was made');
+  assert.deepEqual(dependantsOf('vectors'), ['steering', 'ab', 'judge']);
+  assert.deepEqual(dependantsOf('activations'), ['geometry', 'probes', 'mlp', 'vectors', 'steering', 'ab', 'judge']);
+  assert.deepEqual(dependantsOf('geometry'), []);
+  assert.deepEqual(dependantsOf('data'), ['activations', 'geometry', 'probes', 'mlp', 'vectors', 'steering', 'ab', 'judge']);
+  // A skipped stage names the failed stage it needs, however far upstream, not the skipped one between.
+  assert.deepEqual(failedNeeds('judge', new Set(['activations'])), ['activations']);
+  assert.deepEqual(failedNeeds('judge', new Set(['vectors', 'geometry'])), ['vectors']);
+  assert.deepEqual(failedNeeds('probes', new Set(['geometry', 'vectors'])), []);
+  assert.deepEqual(failedNeeds('figures', new Set(['data'])), []);
+});
+
+test('stage status section: a stage that stopped with an error is FAILED with it; the stages skipped for it are listed', () => {
+  const html = buildReport({ title: 't', generated: null, sections: [stageStatusSection([
+    { stage: 'geometry', state: 'computed', seconds: 1 },
+    { stage: 'vectors', state: 'failed', detail: 'stopped with an error', firstError: "EEXIST: file already exists, mkdir '/r/vectors'" },
+    { stage: 'steering', state: 'skipped', detail: 'needs vectors', needs: ['vectors'] },
+    { stage: 'judge', state: 'skipped', detail: 'no judge configured (--judge)' },
+  ], '/r')] });
+  assert.match(html, /<strong>vectors: FAILED<\/strong> — stopped with an error\. First error: <code>EEXIST: file already exists, mkdir &#39;\/r\/vectors&#39;<\/code>\. Its results below are incomplete or missing; re-run with the same settings and <code>--out \/r<\/code> to retry it \(finished stages are re-used\)\./);
+  assert.match(html, /<strong>Skipped because a stage they need failed:<\/strong> steering \(needs vectors\); the re-run computes them\./);
+  assert.doesNotMatch(html, /judge \(needs/);
+  assert.match(html, /<td>– skipped<\/td><td><\/td><td>needs vectors<\/td>/);
 });
 
 test('syco run with a judge that never answers in JSON: report marks the judge FAILED', async (t) => {
