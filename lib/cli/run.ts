@@ -15,10 +15,13 @@ Every stage saves its result with its settings; re-running with --out <same fold
 finished stages. A re-run with a changed setting is refused before anything is written, naming the
 differences; --redo <stage> recomputes that stage and everything downstream with the new settings.
 Each flag overrides its environment variable, which overrides the default. Prints a JSON summary on stdout.
-Exit status: 0 when every stage finished; 3 when the report was written but a stage failed or is partial (e.g. a
-judge whose requests failed: the report's Stage status marks it, with its error counts and first error; re-run with
-the same --out to retry it); 1 on an error that stopped the run (nothing after it was made); 2 on a usage error;
-130 when interrupted.
+Exit status: 0 when every stage finished; 3 when the report was written but a stage failed or is partial: a stage
+that stopped with an error (its error is recorded; the stages that need it are skipped, the others still run) or a
+judge whose requests failed. The report's Stage status marks each one, with its error counts and first error, and
+stderr names each with the command that retries it (the same arguments: finished stages are re-used). 1 when the
+run could not start (bad settings, a failed check before compute, a folder made with other settings or being
+written by another run: nothing is written) or the report itself could not be written; 2 on a usage error; 130 when
+interrupted (Ctrl-C stops at once; nothing is counted as failed).
 
 ${settingsUsage(undefined, [
   ['--out <dir>', 'run folder (default runs/<timestamp>; --runs / SYCO_RUNS sets the parent)'],
@@ -69,7 +72,7 @@ export const command: Command = {
     }
     if (values.quiet) process.env.SYCO_QUIET = '1';
     const { runStudy } = await import('../study/run');
-    const { retryHint } = await import('../study/stage-status');
+    const { judgeRetryNote, STOPPED_WITH_ERROR } = await import('../study/stage-status');
     const { timestampRunDir } = await import('../study/study');
     const dir = typeof values.out === 'string' ? resolve(values.out) : timestampRunDir(cfg);
     const resume = withOut(argv.filter((a, i) => !(a === '--redo' || a.startsWith('--redo=') || argv[i - 1] === '--redo')), dir).map(shellArg).join(' ');
@@ -87,8 +90,20 @@ export const command: Command = {
     }) + '\n');
     const bad = summary.stages.filter((st) => st.state === 'failed' || st.state === 'partial');
     if (bad.length) {
-      process.stderr.write(`syco run: ${bad.map((st) => `${st.stage} ${st.state === 'failed' ? 'FAILED' : 'PARTIAL'}${st.firstError ? ` (first error: ${st.firstError.split('\n')[0].slice(0, 200)})` : ''}`).join('; ')}; ` +
-        `the report marks it: ${summary.report}. To retry, ${retryHint(bad[0], shellArg(summary.dir)).replace(/`/g, '')}.\n`);
+      // Each failed or partial stage on its own line, the stages skipped for want of it, then how to retry.
+      // A stage that threw: "<stage> FAILED: <error>"; one that counted its errors (the judge): its counts and first error.
+      const lines = bad.map((st) => {
+        const threw = st.detail === STOPPED_WITH_ERROR;
+        const counts = threw ? '' : ` (${st.detail ?? ''}${st.errors ? `; ${Object.entries(st.errors).map(([k, v]) => `${v} ${k}`).join(', ')}` : ''})`;
+        const first = st.firstError ? `${threw ? '' : ': first error'}: ${st.firstError.split('\n')[0].slice(0, 300)}` : '';
+        return `syco run: ${st.stage} ${st.state === 'failed' ? 'FAILED' : 'PARTIAL'}${counts}${first}`;
+      });
+      const skipped = summary.stages.filter((st) => st.needs?.length);
+      if (skipped.length) lines.push(`syco run: skipped because a stage they need failed: ${skipped.map((st) => `${st.stage} (needs ${st.needs!.join(', ')})`).join(', ')}`);
+      lines.push(`syco run: the report marks every stage's status: ${summary.report}`);
+      lines.push(`syco run: to retry, fix the cause and re-run \`npm start -- ${resume}\` (syco run takes the same arguments): finished stages are re-used, ` +
+        `the failed and skipped ones are computed${bad.map((st) => judgeRetryNote(st, shellArg(summary.dir))).join('')}.`);
+      process.stderr.write(lines.join('\n') + '\n');
       return EXIT_INCOMPLETE;
     }
   },

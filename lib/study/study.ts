@@ -286,7 +286,7 @@ export class Study {
   }
 
   /** Stage 6b: steered open-ended answers (+m, −m, control) per steered layer, in the study's results files. Resumable per file. */
-  async steering(opts: { quiet?: boolean } = {}): Promise<SweepSummary> {
+  async steering(opts: { quiet?: boolean; signal?: AbortSignal } = {}): Promise<SweepSummary> {
     const vectors = await this.vectors();
     const layers = await this.steerLayers();
     const model = await this.model();
@@ -297,12 +297,12 @@ export class Study {
     return this.timed('steering', () => steeringSweep(model, {
       vectors, layers, multipliers: magnitudes, prompts: this.prompts(), maxNewTokens: this.cfg.maxNewTokens, iThink: true,
       outDir: this.path('steering'), modelTag: modelTag(this.cfg.model), pairsTag: pairs.length, seed: this.cfg.seed,
-      overwrite: true, quiet: opts.quiet,
+      overwrite: true, quiet: opts.quiet, signal: opts.signal,
     }));
   }
 
   /** Stage 7: A/B evaluation — p(sycophantic letter) normalised over both letters per layer × multiplier, on held-out Anthropic items and the CAA test set when configured. Resumable per cell. */
-  async abEval(opts: { quiet?: boolean } = {}): Promise<Record<string, AbResult>> {
+  async abEval(opts: { quiet?: boolean; signal?: AbortSignal } = {}): Promise<Record<string, AbResult>> {
     const vectors = await this.vectors();
     const layers = await this.steerLayers();
     const { abHeldOut } = await this.data();
@@ -322,7 +322,7 @@ export class Study {
         const key = settingsKey(settings);
         const done = existsSync(cellsFile) ? readJsonFile<{ key?: string; cells?: AbCell[] }>(cellsFile) : {};
         const res = await this.timed('A/B evaluation', () => abEvaluate(model, {
-          vectors, layers, multipliers, items, maxTokens: this.cfg.maxTokens, quiet: opts.quiet,
+          vectors, layers, multipliers, items, maxTokens: this.cfg.maxTokens, quiet: opts.quiet, signal: opts.signal,
           done: done.key === key ? done.cells ?? [] : [],
           onCell: (_cell, sofar) => atomicWriteJson(cellsFile, { key, cells: sofar.cells }),
         }));

@@ -1,8 +1,8 @@
 // Small CLI niceties: an unknown flag suggests the closest one and points to --help; Ctrl-C during `syco run` says how
-// to resume.
+// to resume (and stops at once: not recorded as a failed stage).
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -51,4 +51,7 @@ test('Ctrl-C during syco run prints "interrupted; resume with `npm start -- … 
   const code = await done;
   assert.equal(code, 130, stderr);
   assert.ok(stderr.trim().endsWith(`interrupted; resume with \`npm start -- --model ${model} --data ${data} --pairs 200 --max-tokens 512 --out ${out}\``), stderr.slice(-400));
+  // Stopped at once: the interruption is no failed stage the run records and goes on from.
+  assert.doesNotMatch(stderr, /FAILED|skipped \(needs/);
+  assert.ok(!existsSync(join(out, 'report.html')) && !existsSync(join(out, 'summary.json')), 'no report written');
 });

@@ -92,7 +92,9 @@ test('syco run with a judge that never answers in JSON: report marks the judge F
     // The report is written, but the run is not complete: exit 3, naming the stage and its first error.
     assert.equal(r.status, 3, r.stderr.slice(-2000));
     assert.match(r.stderr, /study: INCOMPLETE: judge failed \(see the report's Stage status\)/);
-    assert.match(r.stderr, /syco run: judge FAILED \(first error: AT_sentence_results_\S+, item \d+: .*\); the report marks it: \S*report\.html\. To retry, re-run with --out \S+ to retry it \(request errors are retried; unparseable replies stay recorded — re-ask them with syco judge --retry-failed --out \S+\/judge /);
+    assert.match(r.stderr, /syco run: judge FAILED \(0 of \d+ interactions scored; \d+ unparseable replies\): first error: AT_sentence_results_\S+, item \d+: .*\n/);
+    assert.match(r.stderr, /syco run: the report marks every stage's status: \S*report\.html\n/);
+    assert.match(r.stderr, /syco run: to retry, fix the cause and re-run `npm start -- .* --out \S+`[^\n]*: finished stages are re-used, the failed and skipped ones are computed \(request errors are retried; unparseable replies stay recorded — re-ask them with `syco judge --retry-failed --out \S+\/judge` /);
     assert.match(readFileSync(join(out, 'report.html'), 'utf8'), /re-ask them with <code>syco judge --retry-failed --out \S+\/judge<\/code>/);
     const summary = JSON.parse(r.stdout.trim().split('\n').pop()!);
     assert.equal(summary.stages.judge, 'failed');
