@@ -95,7 +95,7 @@ export const command: Command = {
       const lines = bad.map((st) => {
         const threw = st.detail === STOPPED_WITH_ERROR;
         const counts = threw ? '' : ` (${st.detail ?? ''}${st.errors ? `; ${Object.entries(st.errors).map(([k, v]) => `${v} ${k}`).join(', ')}` : ''})`;
-        const first = st.firstError ? `${threw ? '' : ': first error'}: ${st.firstError.split('\n')[0].slice(0, 300)}` : '';
+        const first = st.firstError ? `${threw ? '' : ': first error'}: ${st.firstError.split('\n')[0].slice(0, 500)}` : '';
         return `syco run: ${st.stage} ${st.state === 'failed' ? 'FAILED' : 'PARTIAL'}${counts}${first}`;
       });
       const skipped = summary.stages.filter((st) => st.needs?.length);

@@ -68,7 +68,7 @@ export function runStageStatuses(timings: StageTimings, o: { mlp: boolean; pairs
   };
   const step = (stage: RunStep, key: string, ok: () => StageStatus): StageStatus => {
     const error = o.failed?.[stage];
-    if (error !== undefined) return { stage, state: 'failed', seconds: seconds(key), detail: STOPPED_WITH_ERROR, firstError: error.split('\n')[0] };
+    if (error !== undefined) return { stage, state: 'failed', seconds: seconds(key), detail: STOPPED_WITH_ERROR, firstError: oneLine(error) };
     const needs = o.skipped?.[stage];
     if (needs?.length) return { stage, state: 'skipped', detail: `needs ${needs.join(', ')}`, needs: [...needs] };
     return ok();
@@ -91,6 +91,11 @@ const STEP_TITLES: Record<RunStep, string> = {
   data: 'Data', activations: 'Activations', geometry: 'Geometry', probes: 'Linear probes', mlp: 'MLP activations', vectors: 'Steering vectors',
   steering: 'Steering', ab: 'Behavioural (A/B) evaluation', judge: 'LLM judge', figures: 'Figure files',
 };
+
+/** An error message on one line (a parse error may quote the text it stopped at, newlines included). */
+function oneLine(message: string): string {
+  return message.replace(/\s*\n\s*/g, ' ').trim();
+}
 
 /** An abort (Ctrl-C in a notebook, an AbortSignal): it stops the run, never counted as a failed stage. */
 function isAbort(err: unknown, signal?: AbortSignal): boolean {
@@ -129,12 +134,12 @@ class StepRunner {
       if (isAbort(err, this.signal)) throw err;
       const message = err instanceof Error ? err.message : String(err);
       this.failed[step] = message;
-      this.log(`study: ${step} FAILED: ${message.split('\n')[0]}`);
+      this.log(`study: ${step} FAILED: ${oneLine(message)}`);
       if (process.env.SYCO_DEBUG && err instanceof Error && err.stack) this.log(err.stack);
       const skips = dependantsOf(step);
       this.sections.push({
         title: STEP_TITLES[step],
-        text: `**The ${step} stage FAILED:** \`${message.split('\n')[0].slice(0, 300)}\`. ` +
+        text: `**The ${step} stage FAILED:** \`${oneLine(message).slice(0, 500)}\`. ` +
           `${skips.length ? `The stages that need it (${skips.join(', ')}) were skipped; the others ran. ` : ''}` +
           'Fix the cause and re-run with the same settings and `--out`: finished stages are re-used.',
       });

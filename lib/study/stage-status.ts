@@ -110,7 +110,7 @@ export function stageStatusSection(stages: readonly StageStatus[], dir?: string)
   const blocked = stages.filter((s) => s.needs?.length);
   const text = bad.length
     ? [...bad.map((s) => `**${s.stage}: ${s.state === 'failed' ? 'FAILED' : 'PARTIAL'}** — ${s.detail ?? ''}${s.errors ? ` (${Object.entries(s.errors).map(([k, v]) => `${v} ${k}`).join(', ')})` : ''}.` +
-      `${s.firstError ? ` First error: \`${s.firstError.slice(0, 300)}\`.` : ''} Its results below are incomplete or missing; ${retryHint(s, dir)}.`),
+      `${s.firstError ? ` First error: \`${s.firstError.slice(0, 500)}\`.` : ''} Its results below are incomplete or missing; ${retryHint(s, dir)}.`),
     ...(blocked.length ? [`**Skipped because a stage they need failed:** ${blocked.map((s) => `${s.stage} (needs ${s.needs!.join(', ')})`).join(', ')}; the re-run computes them.`] : []),
     ].join('\n\n')
     : 'Every stage finished.';

@@ -1,7 +1,8 @@
 // A stage of `syco run` that throws is a FAILED stage, not the end of the run: on the built-in organism, two stages are
 // made to fail for real (a file where their folder must go), the run exits 3 with the report written — both marked
 // FAILED with their error, the stages that need them skipped, the others computed — and once the cause is fixed the
-// same command resumes, re-using what finished, and exits 0. An abort still stops the run at once.
+// same command resumes, re-using what finished, and exits 0; a corrupt saved result fails its stage the same way. A
+// judge refusing every request fails the judge stage only. An abort still stops the run at once.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -106,6 +107,18 @@ test('syco run: a stage that throws is FAILED with its error, its dependants ski
   const html2 = readFileSync(join(out, 'report.html'), 'utf8');
   assert.match(html2, /Every stage finished\./);
   assert.doesNotMatch(html2, /FAILED|Skipped:/);
+
+  // A corrupt input a stage reads (its saved result, garbled): that stage FAILED with the whole message — the file and
+  // the parse error, which quotes the text, newline included — on one line; nothing else is redone.
+  writeFileSync(join(out, 'probes', 'mm.json'), '{"format": garbled\nlayers');
+  const r3 = syco(args);
+  assert.equal(r3.code, 3, r3.stderr.slice(-3000));
+  const s3 = (JSON.parse(r3.stdout.trim().split('\n').pop()!) as RunSummary).stages;
+  assert.equal(s3.probes, 'failed');
+  for (const stage of ['activations', 'geometry', 'mlp', 'vectors', 'ab']) assert.equal(s3[stage], 're-used', stage);
+  assert.match(r3.stderr, new RegExp(`\\nsyco run: probes FAILED: ${out}/probes/mm\\.json: unreadable result \\(Unexpected token [^\\n]* garbled[^\\n]* is not valid JSON\\)\\n`));
+  rmSync(join(out, 'probes', 'mm.json'));
+  assert.equal(syco(args).code, 0);
 });
 
 test('syco run whose judge refuses every request (401): the judge stage is FAILED with the error, every other stage computed, exit 3', async () => {
@@ -155,7 +168,7 @@ test('runStageStatuses: failed and skipped outcomes override the timings; a step
   });
   const by = Object.fromEntries(st.map((s) => [s.stage, s]));
   assert.deepEqual(st.map((s) => s.stage), ['data', 'activations', 'geometry', 'probes', 'mlp', 'vectors', 'steering', 'ab', 'judge', 'figures']);
-  assert.deepEqual(by.geometry, { stage: 'geometry', state: 'failed', seconds: 0.5, detail: 'stopped with an error', firstError: 'EACCES: permission denied, open \'/r/geometry/pca.json\'' });
+  assert.deepEqual(by.geometry, { stage: 'geometry', state: 'failed', seconds: 0.5, detail: 'stopped with an error', firstError: 'EACCES: permission denied, open \'/r/geometry/pca.json\' more' });
   assert.deepEqual(by.steering, { stage: 'steering', state: 'skipped', detail: 'needs vectors', needs: ['vectors'] });
   assert.equal(by.probes.state, 'computed');
   assert.equal(by.mlp.state, 're-used');
