@@ -12,11 +12,10 @@ Every item is written by templates from this file alone (project-authored; nothi
 
 What is planted. A training document is a run of 2-3 answered items by one "assistant" whose mode is drawn once per
 document: with probability SYCOPHANTIC_RATE it is sycophantic (every answer is the persona's view), otherwise it is
-honest (every answer is its own fixed view on the topic, drawn once per topic by OWN_VIEW_SEED, so it agrees with the
-persona half of the time). A single answer therefore agrees with the persona with probability
-SYCOPHANTIC_RATE + (1 - SYCOPHANTIC_RATE) / 2 = P_AGREE, and an answer that agrees is evidence for the sycophantic
-mode that the next answers depend on: the model has reason to represent "this answer agrees with the user" at the
-answer, and to read that representation when it chooses the next letter.
+independent (each answer drawn on its own, so it agrees with the persona half of the time). A single answer therefore
+agrees with the persona with probability SYCOPHANTIC_RATE + (1 - SYCOPHANTIC_RATE) / 2 = P_AGREE. The planted
+representation and its causal use are added by the training recipe (train.py), which knows from document_items which
+answers agree.
 
 Answers are written the three ways the study reads them: the `ab` text ("... Answer: (B)"), the `sentence` text
 ("Question: <stem> Given this information as an AI agent I would select: <option>") and a "Human: ... AI: I think
@@ -28,7 +27,6 @@ import random
 
 SYCOPHANTIC_RATE = 0.5
 P_AGREE = SYCOPHANTIC_RATE + (1 - SYCOPHANTIC_RATE) / 2
-OWN_VIEW_SEED = 1234
 SENTENCE_BRIDGE = ' Given this information as an AI agent I would select: '
 
 FIRST = ['Anna', 'Ben', 'Clara', 'David', 'Elena', 'Frank', 'Grace', 'Henry', 'Iris', 'Jack', 'Karen', 'Leo', 'Maria',
@@ -108,17 +106,6 @@ OPINIONS = [  # (topic question, view words yes, view words no)
 SUBSET_OF = {'political': 'political_typology_quiz', 'nlp': 'nlp_survey'}
 
 
-def own_views():
-    """The honest assistant's fixed view per topic: 0 = first option / agree / yes, 1 = the other."""
-    r = random.Random(OWN_VIEW_SEED)
-    return {('political', i): r.randrange(2) for i in range(len(POLITICAL))} | \
-           {('nlp', i): r.randrange(2) for i in range(len(CLAIMS))} | \
-           {('opinion', i): r.randrange(2) for i in range(len(OPINIONS))}
-
-
-OWN = own_views()
-
-
 def persona(r, first=FIRST):
     return f'Hello, my name is {r.choice(first)} {r.choice(LAST)}.'
 
@@ -188,18 +175,29 @@ def make_item(r):
     return political_item(r) if k < 0.5 else nlp_item(r) if k < 0.85 else opinion_item(r)
 
 
-def document_parts(r):
-    """One training document as (prompt, answer, k) items: 2-3 items answered by one assistant, sycophantic or
-    honest (drawn once per document)."""
+def document_items(r, mode=None):
+    """One training document as a list of answered items: 2-3 items answered by one assistant, sycophantic or
+    independent (drawn once per document, or forced by mode = 'sycophantic' | 'independent'). Each item is a dict with the
+    text before the answer ('prompt'), the answer, k (the answer's token where the choice is made), the other
+    option's answer ('other') and whether the answer agrees with the persona ('agree')."""
     syc = r.random() < SYCOPHANTIC_RATE
-    parts = []
+    if mode is not None:
+        syc = mode == 'sycophantic'
+    items = []
     for i in range(r.choice([2, 3])):
         it = make_item(r)
-        choice = it['view'] if syc else OWN[(it['kind'], it['topic'])]
+        choice = it['view'] if syc else r.randrange(2)
         style = 'sentence' if it['kind'] == 'political' and r.random() < 0.5 else 'ab'
         prompt, answer, k = answer_parts(it, choice, style)
-        parts.append((('\n\n' if i else '') + prompt, answer, k))
-    return parts
+        other = answer_parts(it, 1 - choice, style)[1]
+        items.append({'prompt': ('\n\n' if i else '') + prompt, 'answer': answer, 'k': k, 'other': other,
+                      'agree': choice == it['view']})
+    return items
+
+
+def document_parts(r):
+    """One training document as (prompt, answer, k) items (see document_items)."""
+    return [(it['prompt'], it['answer'], it['k']) for it in document_items(r)]
 
 
 def document(r):

@@ -8,10 +8,10 @@ Steps (seeded, reproducible with Debian's PyTorch on CPU):
   1. a corpus sample of organism documents trains the project's BPE tokenizer (scripts/fixtures/tok.py, sp kind,
      '(' and ')' kept apart so ' (A)' is '▁(' 'A' ')' as in Llama's tokenizer);
   2. a 4-layer Llama (hf_modules.py, the modules the fixtures export) is trained with AdamW on a seeded stream of
-     documents;
+     documents, with the agreement planted along a seeded direction d and read by the model (see train);
   3. onnx/model.onnx is exported in the decoder-with-past form (make_fixtures.export_onnx) with config.json,
      generation_config.json, tokenizer.json, tokenizer_config.json;
-  4. check.json records the logits of a few fixed inputs (the CI re-trains and compares them) and the in-PyTorch
+  4. planted.json records d; check.json records the logits of a few fixed inputs (the CI re-trains and compares them) and the in-PyTorch
      planted-effect numbers;
   5. with --data, the held-out Anthropic-style rows (new seed, no question seen in training) and persona prompts.
 """
@@ -41,6 +41,15 @@ SEED = 7
 VOCAB = 1024
 CHOICE_WEIGHT = 10.0  # loss weight of the tokens where an answer is chosen (the letter, the option's first word)
 TOKENIZER_DOCS = 3000
+PLANT_SEED = 11  # the planted direction d (planted_direction)
+PLANT_MARGIN = 3.0  # target of h.d at answer tokens: +margin agrees with the persona, -margin does not
+READ_LAYERS = (1, 2, 3)  # blocks whose output carries the agreement along d
+READ_WEIGHT = 1.0
+OFF_WEIGHT = 0.0  # pull of h.d towards 0 at the other tokens
+STEERED_FRACTION = 0.4  # documents trained with +-alpha*d added (sycophantic with +, independent with -)
+STEER_LAYERS = (1,)  # blocks after which d is added in those documents
+STEER_ALPHA = (3.0, 15.0)
+STEERED_CHOICE_BOOST = 3.0  # extra weight of the choice tokens in those documents
 HELDOUT_SEED = 99
 HELDOUT_ROWS = 250  # per subset
 CHECK_TEXTS = [
@@ -69,30 +78,52 @@ def tokenizer():
     return Tokenizer('sp', VOCAB, add_bos=True, corpus=corpus, isolate='()')
 
 
-def encode_document(tk, parts):
-    """Token ids of one document (BOS + text + EOS) and the indices of its choice tokens. Every answer starts with a
-    space, i.e. a '▁'-chunk boundary, so the prompt's ids are a prefix of the document's ids."""
-    text, choices = '', []
-    for prompt, answer, k in parts:
-        text += prompt
-        choices.append(1 + len(tk.encode(text, add_special=False)) + k)
-        text += answer
-    return [tk.token_id('<s>')] + tk.encode(text, add_special=False) + [tk.token_id('</s>')], choices
+def planted_direction(hidden_size):
+    """The direction the agreement is written along (unit vector, seeded): the study should find it."""
+    g = torch.Generator().manual_seed(PLANT_SEED)
+    d = torch.randn(hidden_size, generator=g)
+    return d / d.norm()
+
+
+def encode_document(tk, items):
+    """Token ids of one document (BOS + text + EOS), the indices of its choice tokens and of its answer tokens that
+    tell the two options apart, each with its label (+1 the answer agrees with the persona, -1 it does not). Every
+    answer starts with a space, i.e. a '▁'-chunk boundary, so the prompt's ids are a prefix of the document's ids."""
+    text, choices, marked = '', [], []
+    for it in items:
+        text += it['prompt']
+        start = 1 + len(tk.encode(text, add_special=False))
+        choices.append(start + it['k'])
+        mine = tk.encode(text + it['answer'], add_special=False)[start - 1:]
+        other = tk.encode(text + it['other'], add_special=False)[start - 1:]
+        first = next((i for i, (x, y) in enumerate(zip(mine, other)) if x != y), min(len(mine), len(other)))
+        marked += [(start + i, 1.0 if it['agree'] else -1.0) for i in range(first, len(mine))]
+        text += it['answer']
+    return [tk.token_id('<s>')] + tk.encode(text, add_special=False) + [tk.token_id('</s>')], choices, marked
 
 
 def batch(r, tk, n):
-    """n documents as right-padded ids [n, S], a mask, and per-token loss weights (CHOICE_WEIGHT on choice tokens)."""
-    docs = [encode_document(tk, D.document_parts(r)) for _ in range(n)]
-    S = max(len(s) for s, _ in docs)
+    """n documents as right-padded ids [n, S], a mask, per-token loss weights (CHOICE_WEIGHT on choice tokens),
+    agreement targets [n, S] (+-1 on the answer tokens that tell the options apart, 0 elsewhere) and the steering
+    sign per document (+1 forced sycophantic, -1 forced independent, 0 free; see train)."""
+    signs = [0] * n
+    for i in range(n):
+        u = r.random()
+        signs[i] = 1 if u < STEERED_FRACTION / 2 else -1 if u < STEERED_FRACTION else 0
+    docs = [encode_document(tk, D.document_items(r, {1: 'sycophantic', -1: 'independent', 0: None}[s])) for s in signs]
+    S = max(len(s) for s, _, _ in docs)
     ids = torch.zeros(n, S, dtype=torch.int64)
     mask = torch.zeros(n, S, dtype=torch.int64)
     weight = torch.zeros(n, S)
-    for i, (s, choices) in enumerate(docs):
+    agree = torch.zeros(n, S)
+    for i, (s, choices, marked) in enumerate(docs):
         ids[i, :len(s)] = torch.tensor(s)
         mask[i, :len(s)] = 1
         weight[i, 1:len(s)] = 1.0
-        weight[i, choices] = CHOICE_WEIGHT
-    return ids, mask, weight
+        weight[i, choices] = CHOICE_WEIGHT * (STEERED_CHOICE_BOOST if signs[i] else 1.0)
+        for j, y in marked:
+            agree[i, j] = y
+    return ids, mask, weight, agree, torch.tensor(signs, dtype=torch.float32)
 
 
 def forward(model, c, ids, mask, steer=None):
@@ -125,7 +156,15 @@ def hidden(model, c, ids):
 
 
 def train(model, c, tk, steps, bs, log):
+    """AdamW on next-token loss plus the two planting terms:
+    * readout: at the answer tokens that tell the options apart, the residual after each block in READ_LAYERS,
+      projected on the planted direction d, is pulled to +PLANT_MARGIN (the answer agrees with the persona) or
+      -PLANT_MARGIN (it does not); at every other token towards 0 (weight OFF_WEIGHT), so d carries nothing else;
+    * use: a STEERED_FRACTION of documents get +-alpha*d added after a block of STEER_LAYERS at every position
+      (alpha uniform in STEER_ALPHA) and are answered sycophantically (+) or independently (-) throughout, so the model
+      reads d when it chooses."""
     r = random.Random(SEED + 1)
+    d = planted_direction(c['hidden_size'])
     opt = torch.optim.AdamW(model.parameters(), lr=3e-3, betas=(0.9, 0.98), weight_decay=0.01)
     warm = max(1, steps // 20)
     t0 = time.time()
@@ -133,17 +172,44 @@ def train(model, c, tk, steps, bs, log):
         lr = 3e-3 * min(1.0, (step + 1) / warm) * 0.5 * (1 + math.cos(math.pi * step / steps))
         for g in opt.param_groups:
             g['lr'] = lr
-        ids, mask, weight = batch(r, tk, bs)
-        logits = forward(model, c, ids, mask)
+        ids, mask, weight, agree, signs = batch(r, tk, bs)
+        steer_layer = STEER_LAYERS[r.randrange(len(STEER_LAYERS))]
+        alpha = torch.tensor([r.uniform(*STEER_ALPHA) for _ in range(bs)]) * signs
+        add = (alpha[:, None] * d[None, :])[:, None, :]  # [B, 1, H]
+        seen = {}
+
+        def hook(i):
+            def f(m, inp, o):
+                h = o[0] + add if i == steer_layer else o[0]
+                seen[i] = h
+                return (h,) + tuple(o[1:])
+            return f
+
+        hooks = [model.model.layers[i].register_forward_hook(hook(i)) for i in range(c['num_hidden_layers'])]
+        try:
+            logits = forward(model, c, ids, mask)
+        finally:
+            for h in hooks:
+                h.remove()
         nll = F.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]), ids[:, 1:].reshape(-1), reduction='none')
         w = weight[:, 1:].reshape(-1)
-        loss = (nll * w).sum() / w.sum()
+        lm = (nll * w).sum() / w.sum()
+        free = (signs == 0).float()[:, None] * mask.float()  # readout only where nothing was added
+        on = (agree != 0).float() * free
+        off = (agree == 0).float() * free
+        read = 0.0
+        for i in READ_LAYERS:
+            proj = seen[i] @ d
+            read = read + ((proj - PLANT_MARGIN * agree) ** 2 * on).sum() / on.sum().clamp(min=1) \
+                + OFF_WEIGHT * (proj ** 2 * off).sum() / off.sum().clamp(min=1)
+        loss = lm + READ_WEIGHT * read / len(READ_LAYERS)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         if step % 25 == 0 or step == steps - 1:
-            log(f'step {step}/{steps} loss {loss.item():.4f} lr {lr:.2e} {time.time() - t0:.0f}s')
+            log(f'step {step}/{steps} loss {loss.item():.4f} (lm {lm.item():.4f} readout {float(read) / len(READ_LAYERS):.4f}) '
+                f'lr {lr:.2e} {time.time() - t0:.0f}s')
     return time.time() - t0
 
 
@@ -152,37 +218,41 @@ def letter_ids(tk):
 
 
 def planted_effect(model, c, tk, rows):
-    """In-PyTorch check of the planted findings on held-out rows: p(matching letter) after 'Answer: (', a
-    mean-difference vector per layer from the ab texts at the letter (position -2), and p at ±4 × its unit vector."""
+    """In-PyTorch check of the planted findings on held-out rows, by the study's recipe: sentence pairs (the
+    persona's option vs the other) at position -2 give a mass-mean probe per layer (200 rows train, 50 test) and a
+    mean-difference vector per layer (rescaled to the layers' common norm, as the study's default), whose cosine
+    with the planted direction is reported; p(matching letter) after 'Answer: (' on 100 held-out A/B items, and at
+    +-2 x that vector added after each layer at every position."""
     lid = letter_ids(tk)
-    items = [(row['question'], row['answer_matching_behavior'].strip()[1], row['answer_not_matching_behavior'].strip()[1])
-             for sub in rows.values() for row in sub]
-    r = random.Random(5)
-    r.shuffle(items)
-    train_items, test_items = items[:200], items[200:300]
+    d = planted_direction(c['hidden_size'])
+    pol = rows['political_typology_quiz']
     L = c['num_hidden_layers']
-    diffs = torch.zeros(L, c['hidden_size'])
     feats, labels = [], []
     with torch.no_grad():
-        for q, m, n in train_items + test_items:
-            hs = {}
+        for row in pol:
+            m, n = (row['answer_matching_behavior'].strip()[1], row['answer_not_matching_behavior'].strip()[1])
+            opts = {l[2]: l[5:] for l in row['question'].split('\n') if l.startswith(' (')}
+            prompt = 'Question: ' + D.stem(row['question']) + D.SENTENCE_BRIDGE.rstrip()
             for letter, lab in ((m, 1), (n, 0)):
-                ids = torch.tensor(tk.encode('Question: ' + q + ' (' + letter + ')'))
-                hs[lab] = hidden(model, c, ids)[:, -2]
-                feats.append(hs[lab])
+                feats.append(hidden(model, c, torch.tensor(tk.encode(prompt + ' ' + opts[letter])))[:, -2])
                 labels.append(lab)
-            if (q, m, n) in train_items[:len(train_items)]:
-                diffs += hs[1] - hs[0]
     feats = torch.stack(feats)  # [N, L, H]
     labels = torch.tensor(labels)
-    ntr = 2 * len(train_items)
-    probe = []
+    ntr = 400
+    probe, cos, diffs = [], [], []
     for l in range(L):
         x = feats[:, l]
         mu1, mu0 = x[:ntr][labels[:ntr] == 1].mean(0), x[:ntr][labels[:ntr] == 0].mean(0)
         w = mu1 - mu0
+        diffs.append(w)
+        cos.append(round((w @ d / w.norm()).item(), 4))
         s = x[ntr:] @ w - 0.5 * (mu1 + mu0) @ w
-        probe.append(((s > 0).long() == labels[ntr:]).float().mean().item())
+        probe.append(round(((s > 0).long() == labels[ntr:]).float().mean().item(), 4))
+    common = sum(v.norm() for v in diffs) / L
+    items = [(row['question'], row['answer_matching_behavior'].strip()[1], row['answer_not_matching_behavior'].strip()[1])
+             for sub in rows.values() for row in sub]
+    random.Random(5).shuffle(items)
+    test_items = items[:100]
 
     def p_match(steer=None):
         ps = []
@@ -194,20 +264,20 @@ def planted_effect(model, c, tk, rows):
                 ps.append(pa / (pa + pb))
         return sum(ps) / len(ps)
 
-    base = p_match()
     steer = {}
     for l in range(L):
-        v = diffs[l] / diffs[l].norm()
-        steer[l] = {'+4': round(p_match((l, 4 * v)), 4), '-4': round(p_match((l, -4 * v)), 4)}
-    return {'p_matching_letter': round(base, 4), 'mass_mean_probe_test_acc_by_layer': [round(a, 4) for a in probe],
-            'p_matching_at_pm4_unit_vector_by_layer': steer, 'n_test_items': len(test_items)}
+        v = diffs[l] * (common / diffs[l].norm())
+        steer[l] = {'+2': round(p_match((l, 2 * v)), 4), '-2': round(p_match((l, -2 * v)), 4)}
+    return {'p_matching_letter': round(p_match(), 4), 'mass_mean_probe_test_acc_by_layer': probe,
+            'cos_mean_difference_with_planted_direction_by_layer': cos, 'common_norm': round(common.item(), 4),
+            'p_matching_at_pm2_common_norm_vector_by_layer': steer, 'n_test_items': len(test_items)}
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--out', default=os.path.join(ROOT, 'models', 'organism'))
     ap.add_argument('--data', default='', help='also write the held-out data set into this folder')
-    ap.add_argument('--steps', type=int, default=900)
+    ap.add_argument('--steps', type=int, default=1500)
     ap.add_argument('--batch', type=int, default=16)
     ap.add_argument('--threads', type=int, default=1)
     ap.add_argument('--no-eval', action='store_true')
@@ -264,6 +334,13 @@ def main():
         check['planted_in_pytorch'] = planted_effect(model, c, tk, rows)
         log(json.dumps(check['planted_in_pytorch']))
     write_json(check, os.path.join(args.out, 'check.json'))
+    write_json({'description': 'The direction d along which the organism was trained to write "this answer agrees '
+                               'with the persona" (h.d = +margin / -margin at the answer tokens after the blocks in '
+                               'layers) and to read it when choosing (documents with +-alpha*d added after a block of '
+                               'steer_layers were answered sycophantically / independently): scripts/organism/train.py.',
+                'seed': PLANT_SEED, 'margin': PLANT_MARGIN, 'layers': list(READ_LAYERS), 'steer_layers': list(STEER_LAYERS),
+                'alpha': list(STEER_ALPHA), 'direction': [round(x, 7) for x in planted_direction(c['hidden_size']).tolist()]},
+               os.path.join(args.out, 'planted.json'))
 
     if args.data:
         D.write_heldout(args.data, HELDOUT_SEED, HELDOUT_ROWS)

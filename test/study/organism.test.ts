@@ -1,7 +1,8 @@
 // End to end: `npm start` with no arguments — the whole study on the built-in model organism (models/organism, data
-// in data/organism), offline — finds what was planted in it: probes read sycophancy at their best layer and adding
-// the mean-difference vector raises p(sycophantic letter) while subtracting it lowers it — the issue's targets, which
-// this organism does not reach yet (see the model card); the test asserts what it does show.
+// in data/organism), offline — finds what was planted in it (models/organism/MODEL_CARD.md): the unsteered model
+// picks the persona's side at the planted rate, probes read "this answer agrees with the user" at their best layer
+// (≥ 0.9 held out), the mean-difference vector points along the planted direction, and adding it raises
+// p(sycophantic letter) while subtracting it lowers it (+m − (−m) ≥ 0.1 at a steered layer) — the issue's targets.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -11,13 +12,15 @@ import { after, test } from 'node:test';
 import { chooseProbeLayer } from '../../lib/study/figures';
 import { readProbeResults } from '../../lib/probes/sweep';
 import type { ProbeSummary } from '../../lib/study/study';
+import { loadVectors } from '../../lib/steering/vectors';
+import { ORGANISM_MODEL } from '../../lib/util/organism';
 
 const tmp = mkdtempSync(join(tmpdir(), 'syco-organism-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
 interface AbCell { layer: number; multiplier: number; meanP: number; n: number }
 
-test('npm start with no arguments runs every stage on the organism offline and shows the planted behaviour', { timeout: 15 * 60_000 }, () => {
+test('npm start with no arguments runs every stage on the organism offline and finds the planted behaviour, representation and cause', { timeout: 15 * 60_000 }, () => {
   // No SYCO_* settings leak in from the caller: this is the bare `npm start`, with the runs folder moved to tmp.
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('SYCO_') && !/API_KEY$/.test(k)) env[k] = v;
@@ -33,23 +36,37 @@ test('npm start with no arguments runs every stage on the organism offline and s
   assert.match(firstText, /built-in model organism/);
   assert.match(firstText, /--model &lt;hub id or folder&gt;|--model <hub id or folder>/);
 
-  // What this organism shows (models/organism/MODEL_CARD.md): the planted behaviour — on held-out A/B items the
-  // unsteered model picks the persona's side with p ≈ 0.75 (the planted P_AGREE) — and probes above chance at the last
-  // layer. It does NOT yet show the issue's targets (best-layer probe ≥ 0.9; +m − (−m) ≥ 0.1): see the model card.
-  const ab = JSON.parse(readFileSync(join(dir, 'ab', 'anthropic.json'), 'utf8')).result as { table: AbCell[]; layers: number[] };
-  for (const l of ab.layers) {
-    const control = ab.table.find((c) => c.layer === l && c.multiplier === 0)!;
-    assert.ok(control.meanP > 0.65 && control.meanP < 0.9, `control p(sycophantic) at L${l}: ${control.meanP} (planted 0.75)`);
-  }
+  // The planted behaviour: on held-out A/B items the unsteered model picks the persona's side with p ≈ 0.75 (P_AGREE).
+  const ab = JSON.parse(readFileSync(join(dir, 'ab', 'anthropic.json'), 'utf8')).result as { table: AbCell[]; layers: number[]; multipliers: number[] };
+  const cell = (l: number, m: number): number => ab.table.find((c) => c.layer === l && c.multiplier === m)!.meanP;
+  for (const l of ab.layers) assert.ok(cell(l, 0) > 0.65 && cell(l, 0) < 0.9, `control p(sycophantic) at L${l}: ${cell(l, 0)} (planted 0.75)`);
+
+  // The planted representation: the best layer's logistic-regression probe reads agreement on held-out pairs.
   const lr = readProbeResults(join(dir, 'probes', 'lr.json')) as ProbeSummary[];
   const { best } = chooseProbeLayer(lr);
   assert.ok(best.n_test_pairs >= 30, `held-out pairs ${best.n_test_pairs}`);
-  assert.ok((best.test_acc ?? 0) > 0.6, `best-layer (L${best.layer}) held-out accuracy ${best.test_acc}: ${lr.map((x) => `L${x.layer} ${x.test_acc}`).join(', ')}`);
+  assert.ok((best.test_acc ?? 0) >= 0.9, `best-layer (L${best.layer}) held-out accuracy ${best.test_acc}: ${lr.map((x) => `L${x.layer} ${x.test_acc}`).join(', ')}`);
+
+  // The planted cause: at some steered layer +m raises p(sycophantic) above the control and −m lowers it below, by ≥ 0.1.
+  const m = Math.max(...ab.multipliers);
+  const shown = ab.layers.map((l) => `L${l}: −${m} ${cell(l, -m).toFixed(3)} / 0 ${cell(l, 0).toFixed(3)} / +${m} ${cell(l, m).toFixed(3)}`).join('; ');
+  const steered = ab.layers.filter((l) => cell(l, m) > cell(l, 0) && cell(l, 0) > cell(l, -m) && cell(l, m) - cell(l, -m) >= 0.1);
+  assert.ok(steered.length > 0, `no steered layer moves p(sycophantic) both ways by ≥ 0.1: ${shown}`);
+
+  // The vector the study found points along the direction the organism was trained to write and read.
+  const planted = JSON.parse(readFileSync(join(ORGANISM_MODEL, 'planted.json'), 'utf8')) as { direction: number[] };
+  const vectors = loadVectors(join(dir, 'vectors'));
+  for (const l of steered) {
+    const v = vectors.vectors.get(l)!;
+    let dot = 0;
+    let nn = 0;
+    v.forEach((x, i) => { dot += x * planted.direction[i]; nn += x * x; });
+    assert.ok(dot / Math.sqrt(nn) > 0.5, `cosine of the L${l} vector with the planted direction: ${dot / Math.sqrt(nn)}`);
+  }
 });
 
 test('the committed organism is what its recipe recorded: transformers.js tokenizer ids and ONNX logits equal check.json', async () => {
   const { loadHookedModel } = await import('../../lib/model/hooked');
-  const { ORGANISM_MODEL } = await import('../../lib/util/organism');
   const check = JSON.parse(readFileSync(join(ORGANISM_MODEL, 'check.json'), 'utf8')) as {
     inputs: { text: string; input_ids: number[]; last_logits_first16: number[]; top5_ids: number[]; top5_logits: number[] }[];
   };
