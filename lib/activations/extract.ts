@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { HookedModel, HookName, Position } from '../model/types';
+import { HOOK_NAMES, isHookName, type HookedModel, type HookName, type Position } from '../model/types';
 import { atomicWriteJson, projectRoot, sha256 } from '../util/fs';
 import { Progress } from '../util/progress';
 import { acquireLock } from '../util/lock';
@@ -103,7 +103,6 @@ export interface ExtractSummary {
   timings: { forwardSec: number; writeSec: number; commitSec: number };
 }
 
-const HOOKS: readonly HookName[] = ['resid', 'mlp', 'attn'];
 const LOCK = '.extract.lock';
 
 /** The version of this code: package.json version plus the git commit when available ("0.1.0+abc123def456"). */
@@ -159,9 +158,9 @@ function resolveLayers(model: HookedModel, layers: number[] | 'all' | undefined)
 
 function resolveHooks(hooks: HookName[] | undefined): HookName[] {
   const list = hooks?.length ? hooks : (['resid'] as HookName[]);
-  for (const h of list) if (!HOOKS.includes(h)) throw new Error(`extract: unknown hook "${h}" (known: ${HOOKS.join(', ')})`);
+  for (const h of list) if (!isHookName(h)) throw new Error(`extract: unknown hook "${h}" (known: ${HOOK_NAMES.join(', ')})`);
   // Canonical order so that "mlp,resid" and "resid,mlp" are the same request.
-  return HOOKS.filter((h) => list.includes(h));
+  return HOOK_NAMES.filter((h) => list.includes(h));
 }
 
 function resolvePosition(position: Position | undefined): Position {

@@ -1,6 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import type { HookName } from '../model/types';
-import { HOOK_NAMES, parseLayerSpec } from '../study/settings';
+import { hookNamesText, isHookName, type HookName } from '../model/types';
+import { parseLayerSpec } from '../study/settings';
 
 /**
  * Exit code of a command that finished and saved its results but left part of its stage undone (e.g. judge requests
@@ -111,11 +111,31 @@ export function oneOfFlag<T extends string>(command: string, name: string, value
   throw new UsageError(`syco ${command}: --${name} must be ${choices}, got "${value}"`);
 }
 
+/** The choices of a flag for usage text: "a (note), b, c (note)", wrapped to `width` columns after an `indent`-space margin. */
+export function choicesHelp(choices: readonly (readonly [name: string, note?: string])[], indent: number, width = 104): string {
+  const words = choices.map(([name, note], i) => `${name}${note ? ` (${note})` : ''}${i < choices.length - 1 ? ',' : ''}`).join(' ').split(' ');
+  const lines: string[] = [];
+  let line = '';
+  for (const w of words) {
+    if (line && indent + line.length + 1 + w.length > width) {
+      lines.push(line);
+      line = w;
+    } else line = line ? `${line} ${w}` : w;
+  }
+  if (line) lines.push(line);
+  return lines.join(`\n${' '.repeat(indent)}`);
+}
+
+/** Usage text of a --hook flag: "resid (default), mlp or attn". */
+export function hookFlagHelp(): string {
+  return hookNamesText().replace(/^resid\b/, 'resid (default)');
+}
+
 /** A hook flag (default resid). */
 export function hookFlag(command: string, value: string | undefined): HookName {
   const hook = value ?? 'resid';
-  if (!(HOOK_NAMES as readonly string[]).includes(hook)) throw new UsageError(`syco ${command}: --hook must be ${HOOK_NAMES.slice(0, -1).join(', ')} or ${HOOK_NAMES[HOOK_NAMES.length - 1]}, got "${hook}"`);
-  return hook as HookName;
+  if (!isHookName(hook)) throw new UsageError(`syco ${command}: --hook must be ${hookNamesText()}, got "${hook}"`);
+  return hook;
 }
 
 /** An optional integer flag (≥ min), or a UsageError naming it. */

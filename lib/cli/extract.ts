@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { Command } from './index';
 import { maxTokensFlag, numberFlag, parseFlags, parseLayers, required, UsageError } from './args';
-import type { HookName, Position } from '../model/types';
+import { HOOK_NAMES, isHookName, type HookName, type Position } from '../model/types';
 
 const USAGE = `usage: syco extract --model <dir-or-id> --pairs <file.jsonl> --out <dir>
                     [--hooks resid,mlp] [--layers all|i-j] [--position -2|-1|mean]
@@ -17,7 +17,7 @@ Prints a one-line JSON summary on stdout at the end.
   --model       local model folder (transformers.js layout) or hub id
   --pairs       pairs JSONL written by \`syco data\` (id, sycophantic, non_sycophantic, ...)
   --out         run folder (created)
-  --hooks       comma list of resid, mlp, attn (default resid)
+  --hooks       comma list of ${HOOK_NAMES.join(', ')} (default resid)
   --layers      all (default), a range i-j, or a list 0,2,4
   --position    token position per text, negative from the end (default -2), or mean
   --batch-tokens  padded tokens per forward pass: pairs sorted by length within windows of 256 and packed
@@ -61,11 +61,11 @@ export function parsePosition(value: string | undefined): Position {
   return n;
 }
 
-/** Parse --hooks: a comma list of resid, mlp, attn. */
+/** Parse --hooks: a comma list of hook names (resid, mlp, attn). */
 export function parseHooks(value: string | undefined): HookName[] {
   const list = (value ?? 'resid').split(',').map((s) => s.trim()).filter(Boolean);
   for (const h of list) {
-    if (h !== 'resid' && h !== 'mlp' && h !== 'attn') throw new UsageError(`syco extract: --hooks: unknown hook "${h}" (known: resid, mlp, attn)`);
+    if (!isHookName(h)) throw new UsageError(`syco extract: --hooks: unknown hook "${h}" (known: ${HOOK_NAMES.join(', ')})`);
   }
   if (!list.length) throw new UsageError('syco extract: --hooks is empty');
   return list as HookName[];

@@ -1,16 +1,16 @@
 import { join, resolve } from 'node:path';
 import type { Command } from './index';
 import { parseFlags, parseLayers, required, UsageError, numberFlag } from './args';
-import type { HookName, Position } from '../model/types';
+import { HOOK_NAMES, isHookName, type HookName, type Position } from '../model/types';
 import { atomicWriteJson, ensureDir } from '../util/fs';
 import { writeNpyMatrix } from '../util/npy';
 
 const USAGE = `usage: syco forward --model <dir-or-id> --text <t> --out <dir>
-                    [--hooks resid,mlp,attn,embeds,final_norm] [--layers all|i-j|0,2]
+                    [--hooks ${[...HOOK_NAMES, 'embeds', 'final_norm'].join(',')}] [--layers all|i-j|0,2]
                     [--positions all|-2,-1,0,mean] [--dtype fp32] [--model-file F] [--threads T]
 
 Runs one text through the hooked model and writes, into --out:
-  <hook>.L<layer>.npy   float32 [positions, hidden] for each hook (resid, mlp, attn) and layer
+  <hook>.L<layer>.npy   float32 [positions, hidden] for each hook (${HOOK_NAMES.join(', ')}) and layer
   embeds.npy / final_norm.npy   when those names are in --hooks
   logits.npy            float32 [tokens, vocab]: logits at every token of the text
   manifest.json         token ids, tokens, resolved positions, layers, hooks, model, files
@@ -77,10 +77,10 @@ export const command: Command = {
     let embeds = false;
     let finalNorm = false;
     for (const h of hookList) {
-      if (h === 'resid' || h === 'mlp' || h === 'attn') hooks.push(h);
+      if (isHookName(h)) hooks.push(h);
       else if (h === 'embeds') embeds = true;
       else if (h === 'final_norm') finalNorm = true;
-      else throw new UsageError(`syco forward: --hooks: unknown hook "${h}" (known: resid, mlp, attn, embeds, final_norm)`);
+      else throw new UsageError(`syco forward: --hooks: unknown hook "${h}" (known: ${[...HOOK_NAMES, 'embeds', 'final_norm'].join(', ')})`);
     }
     const positions = parsePositions('forward', values.positions);
     const layersReq = parseLayers('forward', values.layers);

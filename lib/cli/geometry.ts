@@ -1,10 +1,10 @@
 import { resolve } from 'node:path';
 import type { Command } from './index';
-import { hookFlag, intFlag, numberFlag, oneOfFlag, parseFlags, parseLayers, required } from './args';
-import { PROJECTION_METHODS } from '../geometry/project';
+import { choicesHelp, hookFlag, hookFlagHelp, intFlag, numberFlag, oneOfFlag, parseFlags, parseLayers, required } from './args';
+import { PROJECTION_METHODS, PROJECTIONS } from '../geometry/methods';
 import type { SavedLayerProjection } from '../geometry/saved';
 
-const USAGE = `usage: syco geometry --acts <dir> --method pca|tsne|umap|lle|spectral --out <file.json>
+const USAGE = `usage: syco geometry --acts <dir> --method ${PROJECTION_METHODS.join('|')} --out <file.json>
                      [--hook resid] [--layers all|i-j|a,b] [--dims 2|3] [--of both|diff] [--seed S]
                      [--perplexity P] [--iterations N] [--neighbors K] [--pca-dims D|none]
                      [--threads T] [--quiet]
@@ -15,9 +15,9 @@ after each layer ("complete": false until the end); rerunning the same command r
 last finished layer. Prints a one-line JSON summary on stdout.
 
   --acts        activation run folder (manifest.json + .npy files, from \`syco extract\`)
-  --method      pca, tsne (Barnes–Hut; exact below 500 points), umap, lle (standard), spectral
+  --method      ${choicesHelp(PROJECTION_METHODS.map((m) => [m, PROJECTIONS[m].note]), 16)}
   --out         output JSON file
-  --hook        resid (default), mlp or attn
+  --hook        ${hookFlagHelp()}
   --layers      all (default), a range i-j, or a list 0,2,4
   --dims        2 (default) or 3
   --of          both: pos and neg rows with labels (default); diff: one pos − neg row per pair

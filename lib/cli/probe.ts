@@ -1,13 +1,13 @@
 import { resolve } from 'node:path';
 import type { Command } from './index';
-import { hookFlag, intFlag, numberFlag, oneOfFlag, parseFlags, parseLayers, required, UsageError } from './args';
+import { choicesHelp, hookFlag, hookFlagHelp, intFlag, numberFlag, oneOfFlag, parseFlags, parseLayers, required, UsageError } from './args';
 import { ActivationStore } from '../activations/store';
 import { PROBES_FORMAT, probeSweep, type ProbeSummary } from '../probes/sweep';
-import { PROBE_KINDS, type ProbeOptions } from '../probes/types';
+import { PROBE_KINDS, PROBES, type ProbeOptions } from '../probes/types';
 import { layeredResult } from '../util/results';
 import { writeNpy } from '../util/npy';
 
-const USAGE = `usage: syco probe --acts <dir> --probe lr|lr-recipe|mm|mm-iid|ccs --out <file.json>
+const USAGE = `usage: syco probe --acts <dir> --probe ${PROBE_KINDS.join('|')} --out <file.json>
                   [--hook resid] [--layers all|i-j|a,b] [--test-frac 0.2] [--seed S]
                   [--epochs N] [--tries N] [--lr X] [--weight-decay X] [--C X] [--atol X]
                   [--directions <file.npy>] [--quiet]
@@ -19,10 +19,9 @@ confusion matrix [[tn, fp], [fn, tp]], the direction norm and its cosine with th
 rerunning the same command resumes after the finished layers.
 
   --acts          activation run folder (manifest.json + .npy files, from \`syco extract\`)
-  --probe         lr (L2 logistic regression, L-BFGS), lr-recipe (the study's AdamW recipe),
-                  mm (mass-mean), mm-iid (mass-mean with pinv of the class-centred covariance), ccs
+  --probe         ${choicesHelp(PROBE_KINDS.map((k) => [k, PROBES[k].help]), 18)}
   --out           output JSON file
-  --hook          resid (default), mlp or attn
+  --hook          ${hookFlagHelp()}
   --layers        all (default), a range i-j, or a list 0,2,4
   --test-frac     fraction of pairs held out (default 0.2)
   --seed          seed of the split and of random initialisation (default 0)

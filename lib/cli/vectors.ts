@@ -1,13 +1,13 @@
 import { resolve } from 'node:path';
 import type { Command } from './index';
-import { numberFlag, parseFlags, parseLayers, required, UsageError } from './args';
-import type { HookName } from '../model/types';
+import { choicesHelp, hookFlag, hookFlagHelp, numberFlag, oneOfFlag, parseFlags, parseLayers, required, UsageError } from './args';
 import { ActivationStore } from '../activations/store';
-import { computeVectors, NORMALIZE_MODES, saveVectors, vectorCosineMatrix, type Normalize } from '../steering/vectors';
+import { computeVectors, NORMALIZE, NORMALIZE_MODES, saveVectors, vectorCosineMatrix } from '../steering/vectors';
+import { defaultStudyConfig } from '../study/settings';
 import { atomicWriteJson } from '../util/fs';
 
 const USAGE = `usage: syco vectors --acts <activation run dir> --out <dir> [--layers all|i-j|a,b] [--hook resid]
-                    [--normalize unit|common|none] [--common-norm X] [--limit N]
+                    [--normalize ${NORMALIZE_MODES.join('|')}] [--common-norm X] [--limit N]
 
 Computes one steering vector per layer from an activation run (\`syco extract\`): the mean over pairs of
 (sycophantic − non-sycophantic) activations. Writes vector.L<layer>.npy (float32 [hidden]) with a
@@ -17,9 +17,9 @@ cosine.json (cosine similarity of the vectors across layers); prints a one-line 
   --acts         activation run folder
   --out          output folder (files are written atomically; rerunning overwrites them)
   --layers       all (default: every layer of the run), a range i-j, or a list a,b,c
-  --hook         resid (default), mlp or attn
-  --normalize    unit (default, the study: L2 norm 1), common (CAA: every layer rescaled to one norm,
-                 by default the mean raw norm across the layers), none (raw mean difference)
+  --hook         ${hookFlagHelp()}
+  --normalize    ${choicesHelp(NORMALIZE_MODES.map((m) => [m, NORMALIZE[m].help]), 17)}
+                 (default ${defaultStudyConfig().normalize}, as in syco run)
   --common-norm  the norm for --normalize common
   --limit        use only the first N pairs of the run`;
 
@@ -38,10 +38,8 @@ export const command: Command = {
     }
     const acts = resolve(required('vectors', 'acts', values.acts));
     const out = resolve(required('vectors', 'out', values.out));
-    const hook = (values.hook ?? 'resid') as HookName;
-    if (!['resid', 'mlp', 'attn'].includes(hook)) throw new UsageError(`syco vectors: --hook must be resid, mlp or attn, got "${hook}"`);
-    const normalize = (values.normalize ?? 'unit') as Normalize;
-    if (!NORMALIZE_MODES.includes(normalize)) throw new UsageError(`syco vectors: --normalize must be one of ${NORMALIZE_MODES.join(', ')}, got "${normalize}"`);
+    const hook = hookFlag('vectors', values.hook);
+    const normalize = oneOfFlag('vectors', 'normalize', values.normalize ?? defaultStudyConfig().normalize, NORMALIZE_MODES);
     const commonNorm = values['common-norm'] === undefined ? undefined : numberFlag('vectors', 'common-norm', values['common-norm']);
     if (commonNorm !== undefined && normalize !== 'common') throw new UsageError('syco vectors: --common-norm needs --normalize common');
     if (commonNorm !== undefined && !(commonNorm > 0)) throw new UsageError('syco vectors: --common-norm must be > 0');

@@ -7,11 +7,9 @@ import { pca } from './pca';
 import { tsne } from './tsne';
 import { umap } from './umap';
 
-/** The projection methods of the study. */
-export type ProjectionMethod = 'pca' | 'tsne' | 'umap' | 'lle' | 'spectral';
+import { PROJECTION_METHODS, type ProjectionMethod } from './methods';
 
-/** All projection method names (for CLI validation). */
-export const PROJECTION_METHODS: readonly ProjectionMethod[] = ['pca', 'tsne', 'umap', 'lle', 'spectral'];
+export { PROJECTION_METHODS, type ProjectionMethod } from './methods';
 
 /** Options of embed(): the method plus the knobs each method understands (others are ignored). */
 export interface EmbedOptions {
@@ -40,50 +38,56 @@ export interface Embedding {
   info: Record<string, unknown>;
 }
 
+/** A projection strategy: embeds the rows of X in `dims` dimensions, returning coordinates and its details (without timing). */
+export type ProjectFn = (X: Matrix, opts: EmbedOptions, dims: 2 | 3, seed: number) => Embedding;
+
+function manifoldEmbedding(f: typeof lle): ProjectFn {
+  return (X, opts, dims, seed) => {
+    const r = f(X, { dims, seed, neighbors: opts.neighbors, pcaDims: opts.pcaDims });
+    return {
+      coords: r.embedding,
+      info: { neighbors: r.neighbors, eigenvalues: r.eigenvalues, solver: r.solver, solver_iterations: r.iterations, pca_dims: r.pcaDims },
+    };
+  };
+}
+
+/** The implementation of every projection method (a method added to PROJECTIONS makes the compiler ask for it here). */
+export const PROJECTORS: Record<ProjectionMethod, ProjectFn> = {
+  pca: (X, _opts, dims, seed) => {
+    const p = pca(X, dims, { seed });
+    return { coords: p.transform(X), info: { explained_variance_ratio: Array.from(p.explainedVarianceRatio) } };
+  },
+  tsne: (X, opts, dims, seed) => {
+    const r = tsne(X, {
+      dims, seed, perplexity: opts.perplexity, iterations: opts.iterations, pcaDims: opts.pcaDims,
+      threads: opts.threads, progress: opts.progress,
+    });
+    return {
+      coords: r.embedding,
+      info: {
+        kl: r.kl, iterations: r.iterations + 1, learning_rate: r.learningRate, method: r.method,
+        perplexity: opts.perplexity ?? 30, pca_dims: r.pcaDims, neighbors: r.neighbors,
+      },
+    };
+  },
+  umap: (X, opts, dims, seed) => {
+    const r = umap(X, { dims, seed, neighbors: opts.neighbors, pcaDims: opts.pcaDims });
+    return { coords: r.embedding, info: { neighbors: r.neighbors, epochs: r.epochs, pca_dims: r.pcaDims } };
+  },
+  lle: manifoldEmbedding(lle),
+  spectral: manifoldEmbedding(spectralEmbedding),
+};
+
 /** Embed the rows of X with one method; deterministic for a seed. */
 export function embed(X: Matrix, opts: EmbedOptions): Embedding {
   const dims = opts.dims ?? 2;
   const seed = opts.seed ?? 0;
   if (dims !== 2 && dims !== 3) throw new Error(`embed: dims must be 2 or 3, got ${dims}`);
+  const project = Object.hasOwn(PROJECTORS, opts.method) ? PROJECTORS[opts.method] : undefined;
+  if (!project) throw new Error(`embed: unknown method "${String((opts as { method: unknown }).method)}" (use ${PROJECTION_METHODS.join(', ')})`);
   const t0 = performance.now();
-  const seconds = (): number => (performance.now() - t0) / 1000;
-  switch (opts.method) {
-    case 'pca': {
-      const p = pca(X, dims, { seed });
-      return {
-        coords: p.transform(X),
-        info: { explained_variance_ratio: Array.from(p.explainedVarianceRatio), seconds: seconds() },
-      };
-    }
-    case 'tsne': {
-      const r = tsne(X, {
-        dims, seed, perplexity: opts.perplexity, iterations: opts.iterations, pcaDims: opts.pcaDims,
-        threads: opts.threads, progress: opts.progress,
-      });
-      return {
-        coords: r.embedding,
-        info: {
-          kl: r.kl, iterations: r.iterations + 1, learning_rate: r.learningRate, method: r.method,
-          perplexity: opts.perplexity ?? 30, pca_dims: r.pcaDims, neighbors: r.neighbors, seconds: seconds(),
-        },
-      };
-    }
-    case 'umap': {
-      const r = umap(X, { dims, seed, neighbors: opts.neighbors, pcaDims: opts.pcaDims });
-      return { coords: r.embedding, info: { neighbors: r.neighbors, epochs: r.epochs, pca_dims: r.pcaDims, seconds: seconds() } };
-    }
-    case 'lle':
-    case 'spectral': {
-      const f = opts.method === 'lle' ? lle : spectralEmbedding;
-      const r = f(X, { dims, seed, neighbors: opts.neighbors, pcaDims: opts.pcaDims });
-      return {
-        coords: r.embedding,
-        info: { neighbors: r.neighbors, eigenvalues: r.eigenvalues, solver: r.solver, solver_iterations: r.iterations, pca_dims: r.pcaDims, seconds: seconds() },
-      };
-    }
-    default:
-      throw new Error(`embed: unknown method "${String((opts as { method: unknown }).method)}" (use ${PROJECTION_METHODS.join(', ')})`);
-  }
+  const e = project(X, opts, dims, seed);
+  return { coords: e.coords, info: { ...e.info, seconds: (performance.now() - t0) / 1000 } };
 }
 
 /** Options of projectLayers. */

@@ -6,6 +6,7 @@ import { chatPromptWith, decodeWith, encodeWith } from './text';
 import { assertFiniteVector, type Matrix } from '../util/matrix';
 import { atomicWriteJson, fileSha256, projectRoot, readJsonFile } from '../util/fs';
 import { Rng } from '../util/rng';
+import { HOOK_NAMES, isHookName } from './types';
 import type {
   CaptureRequest, CaptureResult, GenerateOptions, GenerateResult, HookName, HookedModel, LoadOptions, Position, SteeringVector,
 } from './types';
@@ -21,7 +22,6 @@ import { checkDevice, executionProviders, resolveDevice, type Device } from './d
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
-const HOOKS: HookName[] = ['resid', 'mlp', 'attn'];
 
 /** Default folder for edited-graph caches: <project root>/.cache/hooked. */
 export function defaultCacheDir(): string {
@@ -398,7 +398,7 @@ export class OnnxHookedModel implements HookedModel {
       return { ...mergeResults(parts), ...(req.maxTokens === undefined ? {} : { truncated: dropped }) };
     }
     const hooks = req.hooks ?? ['resid'];
-    for (const h of hooks) if (!HOOKS.includes(h)) throw new Error(`run: unknown hook "${h}" (known: ${HOOKS.join(', ')})`);
+    for (const h of hooks) if (!isHookName(h)) throw new Error(`run: unknown hook "${h}" (known: ${HOOK_NAMES.join(', ')})`);
     const layers = req.layers === undefined || req.layers === 'all' ? Array.from({ length: this.numLayers }, (_, i) => i) : req.layers;
     for (const l of layers) if (!Number.isInteger(l) || l < 0 || l >= this.numLayers) throw new Error(`run: layer ${l} out of range [0, ${this.numLayers})`);
     const batch = this.batch(ids);

@@ -1,7 +1,30 @@
 import type { Matrix } from '../util/matrix';
 
+/**
+ * Every hook point inside a decoder block, in canonical order: the one place a hook is named (`HookName`,
+ * `HOOK_NAMES`, the CLIs' and settings' hook lists derive from it).
+ */
+export const HOOKS = {
+  resid: { help: "the block's output (residual stream)" },
+  mlp: { help: "the block's MLP branch" },
+  attn: { help: "the block's attention branch" },
+} as const satisfies Record<string, { help: string }>;
+
 /** A hook point inside a decoder block: its output (residual stream), its MLP branch or its attention branch. */
-export type HookName = 'resid' | 'mlp' | 'attn';
+export type HookName = keyof typeof HOOKS;
+
+/** Every hook name, in canonical order (resid, mlp, attn). */
+export const HOOK_NAMES = Object.keys(HOOKS) as readonly HookName[];
+
+/** Whether a string names a hook. */
+export function isHookName(name: string): name is HookName {
+  return Object.hasOwn(HOOKS, name);
+}
+
+/** The hook names as usage text reads them: "resid, mlp or attn". */
+export function hookNamesText(): string {
+  return `${HOOK_NAMES.slice(0, -1).join(', ')} or ${HOOK_NAMES[HOOK_NAMES.length - 1]}`;
+}
 
 /** A token position: an index into the unpadded sequence (negative counts from the end, -1 = last), or 'mean' over all tokens. */
 export type Position = number | 'mean';

@@ -1,7 +1,7 @@
 // Linear probes on activations: the study's logistic regression, a converged L2 logistic regression, mass-mean,
 // mass-mean-iid and CCS, plus per-layer sweeps split by pair.
 export * from './types';
-export { trainProbe } from './train';
+export { trainProbe, PROBE_TRAINERS, type ProbeFn } from './train';
 export { accuracy, confusion, linearScores, classMeans, makeProbe } from './common';
 export { trainLrRecipe, trainLogistic, linearInit, AdamW, lbfgs, bceLoss } from './logistic';
 export { trainMassMean, trainMassMeanIid, massMeanIidDirection, classCentred } from './massmean';

@@ -1,11 +1,63 @@
 // The common shape of a linear probe and its training options.
 import type { Matrix } from '../util/matrix';
 
+/** What the study says about one probe kind: its name in legends, its usage line, and what it fits on its training split. */
+export interface ProbeInfo {
+  /** Reader-facing name (legends, tables). */
+  name: string;
+  /** One line for CLI usage. */
+  help: string;
+  /** What it fits on its training split, said so that a reader can see why training accuracy may trail held-out accuracy. */
+  howFit: string;
+}
+
+/**
+ * Every probe kind, in CLI order: the one place a kind is named. `ProbeKind`, `PROBE_KINDS`, the CLI and settings
+ * lists and the legends derive from it; `PROBE_TRAINERS` (train.ts) must then give the new kind its trainer.
+ */
+export const PROBES = {
+  lr: {
+    name: 'logistic regression (L-BFGS)',
+    help: 'L2 logistic regression, L-BFGS',
+    howFit: 'logistic regression (L-BFGS) is L2-penalised (C = 1, scikit-learn\'s default) on the raw activations — they are not standardised, so how strong that penalty is depends on the activation scale of each layer',
+  },
+  'lr-recipe': {
+    name: "logistic regression (study's AdamW recipe)",
+    help: "the study's AdamW recipe",
+    howFit: "the study's AdamW logistic regression (weight decay 0.1, no bias, 1000 steps) works on the raw, unstandardised activations and stops before it converges",
+  },
+  mm: {
+    name: 'mass-mean',
+    help: 'mass-mean',
+    howFit: 'mass-mean is not fit to the training texts at all: its direction is the difference of the class means and its threshold their midpoint',
+  },
+  'mm-iid': {
+    name: 'mass-mean-iid',
+    help: 'mass-mean with pinv of the class-centred covariance',
+    howFit: 'mass-mean-iid is the class-mean difference whitened by the pooled covariance, with a midpoint threshold: nothing in it minimises training error',
+  },
+  ccs: {
+    name: 'CCS (unsupervised)',
+    help: 'contrast-consistent search',
+    howFit: 'CCS never sees the labels (they only fix its sign), so its training accuracy is no fit to them',
+  },
+} as const satisfies Record<string, ProbeInfo>;
+
 /** The probe families: the study's AdamW logistic regression, a converged L2 logistic regression, mass-mean, mass-mean-iid and CCS. */
-export type ProbeKind = 'lr' | 'lr-recipe' | 'mm' | 'mm-iid' | 'ccs';
+export type ProbeKind = keyof typeof PROBES;
 
 /** Every probe kind, in CLI order. */
-export const PROBE_KINDS: readonly ProbeKind[] = ['lr', 'lr-recipe', 'mm', 'mm-iid', 'ccs'];
+export const PROBE_KINDS = Object.keys(PROBES) as readonly ProbeKind[];
+
+/** The registry entry of a probe kind, or undefined for a name that is not one. */
+export function probeInfo(kind: string): ProbeInfo | undefined {
+  return Object.hasOwn(PROBES, kind) ? PROBES[kind as ProbeKind] : undefined;
+}
+
+/** Reader-facing name of a probe kind (legends); an unknown name is returned as given. */
+export function probeName(kind: string): string {
+  return probeInfo(kind)?.name ?? kind;
+}
 
 /** A trained linear probe on raw activations: score(x) = direction·x + bias; predicted label 1 when score > 0. */
 export interface Probe {

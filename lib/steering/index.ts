@@ -1,9 +1,9 @@
 // The steering stage: contrastive vectors from an activation run, steered generation sweeps in the study's schema,
 // A/B behavioural evaluation, and transfer of vectors between models.
 export {
-  computeVectors, saveVectors, loadVectors, vectorCosineMatrix, vectorFileNames, steeringAt, NORMALIZE_MODES, VECTORS_FORMAT, vectorDigest,
+  computeVectors, saveVectors, loadVectors, vectorCosineMatrix, vectorFileNames, steeringAt, NORMALIZE, NORMALIZE_MODES, VECTORS_FORMAT, vectorDigest,
 } from './vectors';
-export type { Normalize, VectorSetMeta, SteeringVectorSet, ComputeVectorsOptions } from './vectors';
+export type { Normalize, NormalizeMode, VectorSetMeta, SteeringVectorSet, ComputeVectorsOptions } from './vectors';
 export { steeringSweep, resultsFileName, multiplierMagnitudes, sweepPromptText, I_THINK } from './sweep';
 export type { SweepOptions, SweepSummary, SweepFileEntry, SweepRecord, SteerFrom } from './sweep';
 export {

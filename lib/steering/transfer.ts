@@ -2,7 +2,7 @@
 // Mistral → Llama-2) or through a least-squares / ridge linear map fitted on both models' activations of shared texts.
 import { gemm64 } from '../linalg/gemm';
 import type { Matrix } from '../util/matrix';
-import type { SteeringVectorSet } from './vectors';
+import { NORMALIZE, type NormalizeMode, type SteeringVectorSet } from './vectors';
 
 /** What transferVectors needs to know about the target model. */
 export interface TransferTarget {
@@ -187,7 +187,7 @@ export function mapVectors(
     if (tl >= target.numLayers) throw new Error(`mapVectors: target layer ${tl} does not exist in ${target.id} (${target.numLayers} layers)`);
     let v = applyLinearMap(map, set.vectors.get(l)!);
     const norm = Math.sqrt(v.reduce((a, x) => a + x * x, 0));
-    const want = set.meta.normalize === 'unit' ? 1 : set.meta.normalize === 'common' ? set.meta.commonNorm : undefined;
+    const want = (NORMALIZE[set.meta.normalize] as NormalizeMode).target(set.meta.commonNorm);
     if (want !== undefined && norm > 0) v = v.map((x) => (x * want) / norm);
     vectors.set(tl, v);
     norms.set(tl, norm);

@@ -8,11 +8,28 @@ import { atomicWriteJson, ensureDir, sha256 } from '../util/fs';
 import { assertFiniteVector, cosine } from '../util/matrix';
 import { readNpy, writeNpy } from '../util/npy';
 
+/** One way of scaling a set's vectors: what it is, and the norm each vector is scaled to (undefined: left as is). */
+export interface NormalizeMode {
+  help: string;
+  /** Target norm of every vector, given the set's common norm (undefined: no rescaling). */
+  target: (commonNorm: number | undefined) => number | undefined;
+}
+
+/**
+ * Every normalisation, in CLI order: the one place a mode is named (`Normalize`, `NORMALIZE_MODES`, the CLI and
+ * settings text derive from it; computeVectors and mapVectors scale by its target).
+ */
+export const NORMALIZE = {
+  none: { help: 'raw mean difference', target: () => undefined },
+  unit: { help: 'L2 norm 1, the study', target: () => 1 },
+  common: { help: 'one norm for every layer, by default their mean raw norm, CAA', target: (commonNorm) => commonNorm },
+} as const satisfies Record<string, NormalizeMode>;
+
 /** How vectors are scaled: 'none' = raw mean difference, 'unit' = L2 norm 1 (the study), 'common' = one norm for all layers (CAA). */
-export type Normalize = 'none' | 'unit' | 'common';
+export type Normalize = keyof typeof NORMALIZE;
 
 /** The normalisations computeVectors knows. */
-export const NORMALIZE_MODES: readonly Normalize[] = ['none', 'unit', 'common'];
+export const NORMALIZE_MODES = Object.keys(NORMALIZE) as readonly Normalize[];
 
 /** What a vector set was computed from. */
 export interface VectorSetMeta {
@@ -81,7 +98,7 @@ export function computeVectors(store: ActivationStore, opts: ComputeVectorsOptio
   for (const l of layers) if (!store.layers.includes(l)) throw new Error(`${store.dir}: layer ${l} not captured (has ${store.layers.join(', ')})`);
   if (new Set(layers).size !== layers.length) throw new Error(`computeVectors: layers repeat (${layers.join(', ')})`);
   const normalize = opts.normalize ?? 'unit';
-  if (!NORMALIZE_MODES.includes(normalize)) throw new Error(`computeVectors: normalize must be one of ${NORMALIZE_MODES.join(', ')}, got "${normalize}"`);
+  if (!Object.hasOwn(NORMALIZE, normalize)) throw new Error(`computeVectors: normalize must be one of ${NORMALIZE_MODES.join(', ')}, got "${normalize}"`);
   const n = store.pairs;
   if (n < 1) throw new Error(`${store.dir}: no pairs written yet`);
   let rows: number[];
@@ -130,7 +147,8 @@ export function computeVectors(store: ActivationStore, opts: ComputeVectorsOptio
   for (const layer of layers) {
     const m = means.get(layer)!;
     const norm = norms.get(layer)!;
-    const s = normalize === 'none' ? 1 : normalize === 'unit' ? 1 / norm : commonNorm! / norm;
+    const target = (NORMALIZE[normalize] as NormalizeMode).target(commonNorm);
+    const s = target === undefined ? 1 : target / norm;
     vectors.set(layer, scaled(m, s));
   }
   const man = store.manifest;

@@ -8,19 +8,14 @@ import { vectorCosineMatrix, type SteeringVectorSet } from '../steering/vectors'
 import type { AbResult } from '../steering/ab';
 import { judgePoints, type SummaryRow } from '../judge/judge';
 import type { Figure } from '../plots/types';
+import { PROBES, PROBE_KINDS, probeName } from '../probes/types';
 import type { Pair } from '../datasets/types';
 import { modelTag } from './config';
 import type { PooledProjection } from '../geometry/pooled';
 import type { ProbeSummary } from './study';
 
-/** Human names of the probe kinds, for legends. */
-export const PROBE_NAMES: Record<string, string> = {
-  lr: 'logistic regression (L-BFGS)',
-  'lr-recipe': "logistic regression (study's AdamW recipe)",
-  mm: 'mass-mean',
-  'mm-iid': 'mass-mean-iid',
-  ccs: 'CCS (unsupervised)',
-};
+/** Human names of the probe kinds, for legends (from the probe registry). */
+export const PROBE_NAMES: Record<string, string> = Object.fromEntries(PROBE_KINDS.map((k) => [k, PROBES[k].name]));
 
 /** Text safe inside plotly hover labels (which read a little HTML), cut to `max` characters. */
 function hoverSafe(s: string, max: number): string {
@@ -89,7 +84,7 @@ export function geometry3dFigure(p: LayerProjection, opts: { model?: string; pai
 /** Held-out (and training) probe accuracy by layer, one colour per probe kind. */
 export function probesFigure(results: Record<string, ProbeSummary[]>, opts: { model?: string } = {}): Figure {
   const rows = Object.entries(results).flatMap(([kind, rs]) =>
-    rs.map((r) => ({ probe: PROBE_NAMES[kind] ?? kind, layer: r.layer, test: r.test_acc ?? r.train_acc, train: r.train_acc, testCi: r.test_acc_ci ?? null, nTest: 2 * r.n_test_pairs })));
+    rs.map((r) => ({ probe: probeName(kind), layer: r.layer, test: r.test_acc ?? r.train_acc, train: r.train_acc, testCi: r.test_acc_ci ?? null, nTest: 2 * r.n_test_pairs })));
   const anyCi = rows.some((r) => r.testCi);
   return probeAccuracyByLayer(rows, {
     subtitle: `${opts.model ? `${opts.model}; ` : ''}solid: held-out pairs${anyCi ? ' (bars: exact 95% interval)' : ''}, dashed: training pairs; dotted: chance (0.5)`,
@@ -120,7 +115,7 @@ export function accuracyText(acc: number | null, ci?: { lo: number; hi: number }
 /** Held-out confusion matrix of one probe at one layer. */
 export function probeConfusionFigure(r: ProbeSummary): Figure {
   return confusionMatrix(r.confusion, {
-    title: `${PROBE_NAMES[r.probe] ?? r.probe} probe at layer ${r.layer}: held-out predictions`,
+    title: `${probeName(r.probe)} probe at layer ${r.layer}: held-out predictions`,
     subtitle: `accuracy ${accuracyText(r.test_acc ?? r.train_acc, r.test_acc_ci)} on ${r.n_test_pairs} held-out pairs (${2 * r.n_test_pairs} texts)`,
   });
 }

@@ -7,7 +7,8 @@ import type { Figure } from '../plots/types';
 import { writeReport, type TableData } from '../report/index';
 import { atomicWriteJson } from '../util/fs';
 import { modelTag, type StudyConfig } from './config';
-import { accuracyText, chooseProbeLayer, PROBE_NAMES, probesFigure } from './figures';
+import { accuracyText, chooseProbeLayer, probesFigure } from './figures';
+import { probeName } from '../probes/types';
 import { Study, timestampRunDir, type ProbeSummary } from './study';
 
 /** The pair formats compared, in panel order. */
@@ -52,7 +53,7 @@ export async function compareFormats(cfg: StudyConfig, opts: { dir?: string; for
       probes[format] = await study.probes(cfg.probes, { quiet: opts.quiet });
       for (const kind of cfg.probes) {
         const { best, on } = chooseProbeLayer(probes[format][kind]);
-        rows.push([FORMAT_NAMES[format], PROBE_NAMES[kind] ?? kind, best.layer, on, accuracyText(best.test_acc, best.test_acc_ci), best.n_test_pairs, store.layers.length]);
+        rows.push([FORMAT_NAMES[format], probeName(kind), best.layer, on, accuracyText(best.test_acc, best.test_acc_ci), best.n_test_pairs, store.layers.length]);
       }
     } finally {
       await study.close();

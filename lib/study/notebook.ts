@@ -14,7 +14,7 @@ import { NEGATIVE_COLOR, PALETTE, POSITIVE_COLOR } from '../plots/style';
 import type { Figure, Trace } from '../plots/types';
 import { colMeans, cosine, type Matrix } from '../util/matrix';
 import type { ProbeSummary } from './study';
-import { PROBE_NAMES } from './figures';
+import { probeName } from '../probes/types';
 
 export { describeSettings } from './settings';
 
@@ -151,7 +151,7 @@ export function projectionQuality(store: ActivationStore, projections: readonly 
 /** Probe results as flat table records: kind, layer, train/held-out accuracy, pair accuracy and cosine to the mean difference. */
 export function probeRecords(results: Record<string, ProbeSummary[]>): Record<string, string | number | null>[] {
   return Object.entries(results).flatMap(([kind, rs]) => rs.map((r) => ({
-    probe: PROBE_NAMES[kind] ?? kind, layer: r.layer, train_acc: r.train_acc, test_acc: r.test_acc,
+    probe: probeName(kind), layer: r.layer, train_acc: r.train_acc, test_acc: r.test_acc,
     test_pair_acc: r.test_pair_acc, cos_mean_diff: r.cos_mean_diff, n_test_pairs: r.n_test_pairs,
   })));
 }

@@ -1,24 +1,16 @@
 // The report's probe section: accuracies with their exact intervals, the best layer and how it was chosen, and why a
 // training accuracy can sit below the held-out one.
 import type { ReportSection, TableData } from '../report/index';
-import type { ProbeKind } from '../probes/types';
-import { accuracyText, chooseProbeLayer, PROBE_NAMES } from './figures';
+import { probeInfo, probeName, type ProbeKind } from '../probes/types';
+import { accuracyText, chooseProbeLayer } from './figures';
 import type { ProbeSummary } from './study';
 
-/** What each probe kind fits on its training split, said so that a reader can see why training accuracy may trail held-out accuracy. */
-const HOW_FIT: Record<ProbeKind, string> = {
-  lr: 'logistic regression (L-BFGS) is L2-penalised (C = 1, scikit-learn\'s default) on the raw activations — they are not standardised, so how strong that penalty is depends on the activation scale of each layer',
-  'lr-recipe': "the study's AdamW logistic regression (weight decay 0.1, no bias, 1000 steps) works on the raw, unstandardised activations and stops before it converges",
-  mm: 'mass-mean is not fit to the training texts at all: its direction is the difference of the class means and its threshold their midpoint',
-  'mm-iid': 'mass-mean-iid is the class-mean difference whitened by the pooled covariance, with a midpoint threshold: nothing in it minimises training error',
-  ccs: 'CCS never sees the labels (they only fix its sign), so its training accuracy is no fit to them',
-};
 
 /** The report section of the probe stage. */
 export function probesSection(probes: Record<string, ProbeSummary[]>, kinds: ProbeKind[], layers: number[], figures: ReportSection['figures']): ReportSection {
   const firstKind = kinds.includes('lr') ? 'lr' : kinds[0];
   const { best, on } = chooseProbeLayer(probes[firstKind]);
-  const name = (k: string) => PROBE_NAMES[k] ?? k;
+  const name = probeName;
   const nTest = best.n_test_pairs;
   const chosen = on === 'validation'
     ? `chosen by its accuracy on a validation split (${best.n_val_pairs} of the training pairs, held out from a second fit: ${accuracyText(best.val_acc, best.val_acc_ci)}), so the held-out accuracy below is an honest estimate for that layer`
@@ -38,7 +30,7 @@ export function probesSection(probes: Record<string, ProbeSummary[]>, kinds: Pro
       `**Training accuracy below held-out** at ${below.length} (probe, layer) result${below.length === 1 ? '' : 's'} (e.g. ${name(ex.k)} at layer ${ex.r.layer}: ` +
         `${accuracyText(ex.r.train_acc)} on training texts vs ${accuracyText(ex.r.test_acc)} held out). ` +
         `${inside} of them lie inside the held-out interval, i.e. within what ${2 * nTest} held-out texts can resolve. Why the training split need not score higher:`,
-      ...byKind.map((k) => `- ${HOW_FIT[k as ProbeKind] ?? `${name(k)}: see lib/probes`}.`),
+      ...byKind.map((k) => `- ${probeInfo(k)?.howFit ?? `${name(k)}: see lib/probes`}.`),
       '- Standardising the activations (per-feature z-scores on the training split) would make the logistic penalty comparable across layers; this run does not standardise.');
   }
   const table: TableData = {

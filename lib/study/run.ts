@@ -10,7 +10,7 @@ import { atomicWriteJson, ensureDir } from '../util/fs';
 import { acquireLock } from '../util/lock';
 import { modelTag, type StudyConfig } from './config';
 import {
-  abFigure, bestProbeLayer, geometry3dFigure, pooledFigure, geometryFigure, judgeFigure, mlpDifferenceFigure, mlpFigure, PROBE_NAMES,
+  abFigure, bestProbeLayer, geometry3dFigure, pooledFigure, geometryFigure, judgeFigure, mlpDifferenceFigure, mlpFigure,
   probeConfusionFigure, probesFigure, vectorCosineFigure,
 } from './figures';
 import { probesSection } from './probe-report';

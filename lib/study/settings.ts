@@ -2,10 +2,10 @@
 // stages whose saved results depend on it. The config type, the defaults, the SYCO_* parsing, `syco run`'s flags and
 // usage text, the notebooks' settings summary and the run folder's stage check all derive from this table.
 import { join, resolve } from 'node:path';
-import type { HookName, Position } from '../model/types';
+import { HOOK_NAMES, type HookName, type Position } from '../model/types';
 import { PROBE_KINDS, type ProbeKind } from '../probes/types';
-import { PROJECTION_METHODS, type ProjectionMethod } from '../geometry/project';
-import { NORMALIZE_MODES, type Normalize } from '../steering/vectors';
+import { PROJECTION_METHODS, type ProjectionMethod } from '../geometry/methods';
+import { NORMALIZE, NORMALIZE_MODES, type Normalize } from '../steering/vectors';
 import { projectRoot } from '../util/fs';
 import { ORGANISM_DATA, ORGANISM_MODEL } from '../util/organism';
 
@@ -18,7 +18,7 @@ export type StageName = (typeof STAGES)[number];
 export const DEFAULT_MODEL = ORGANISM_MODEL;
 
 /** The hooks a run can capture. */
-export const HOOK_NAMES: readonly HookName[] = ['resid', 'mlp', 'attn'];
+export { HOOK_NAMES };
 /** Pair formats. */
 export const PAIR_FORMATS = ['sentence', 'ab'] as const;
 /** Judge backends (`none` in a setting means no judge). */
@@ -130,13 +130,13 @@ export const SETTINGS = {
   seed: row<number>({ env: 'SYCO_SEED', flag: 'seed', arg: '<n>', parse: (v, n) => parseInt_(v, n), default: 0, stages: ['data', 'geometry', 'probes', 'mlp', 'steering'], help: 'seed of sampling, splits, embeddings and generation' }),
   layers: row<number[] | 'all'>({ env: 'SYCO_LAYERS', flag: 'layers', arg: 'all|0-4|1,3,5', parse: (v, n) => parseLayerSpec(n, v), default: 'all', stages: ['activations'], help: 'layers captured' }),
   position: row<Position>({ env: 'SYCO_POSITION', flag: 'position', arg: '<i|mean>', parse: parsePosition, default: -2, stages: ['activations'], help: 'token position captured, negative from the end, or mean' }),
-  hooks: row<HookName[]>({ env: 'SYCO_HOOKS', flag: 'hooks', arg: 'resid,mlp,attn', parse: (v, n) => parseListOf(v, n, HOOK_NAMES), default: ['resid', 'mlp'], stages: ['activations'], help: 'hooks captured (resid is required)' }),
+  hooks: row<HookName[]>({ env: 'SYCO_HOOKS', flag: 'hooks', arg: HOOK_NAMES.join(','), parse: (v, n) => parseListOf(v, n, HOOK_NAMES), default: ['resid', 'mlp'], stages: ['activations'], help: 'hooks captured (resid is required)' }),
   batchSize: row<number>({ env: 'SYCO_BATCH', flag: 'batch', arg: '<n>', parse: (v, n) => parseInt_(v, n, 2), default: 16, stages: [], help: 'texts per forward pass' }),
   maxTokens: row<number>({ env: 'SYCO_MAX_TOKENS', flag: 'max-tokens', arg: '<n>', parse: (v, n) => parseInt_(v, n, 2), default: undefined, stages: ['activations', 'ab'], shown: 'none: a text longer than the context is refused', help: 'cut texts and A/B prompts longer than n tokens (the first token and the last n - 1)' }),
   methods: row<ProjectionMethod[]>({ env: 'SYCO_METHODS', flag: 'methods', arg: '<a,b>', parse: (v, n) => parseListOf(v, n, PROJECTION_METHODS), default: ['pca', 'tsne', 'umap'], stages: [], help: `projections of the geometry stage: ${PROJECTION_METHODS.join(',')}` }),
   tsneIterations: row<number>({ env: 'SYCO_TSNE_ITERATIONS', flag: 'tsne-iterations', arg: '<n>', parse: (v, n) => parseInt_(v, n, 250), default: 300, stages: ['geometry'], help: 't-SNE iterations (the study: 300)' }),
   probes: row<ProbeKind[]>({ env: 'SYCO_PROBES', flag: 'probes', arg: '<a,b>', parse: (v, n) => parseListOf(v, n, PROBE_KINDS), default: ['lr', 'mm', 'mm-iid', 'ccs'], stages: [], help: `probe kinds: ${PROBE_KINDS.join(',')}` }),
-  normalize: row<Normalize>({ env: 'SYCO_NORMALIZE', flag: 'normalize', arg: 'unit|common|none', parse: (v, n) => parseOneOf(v, n, NORMALIZE_MODES), default: 'common', stages: ['vectors'], help: 'steering vector normalisation: unit (the study), common (CAA), none' }),
+  normalize: row<Normalize>({ env: 'SYCO_NORMALIZE', flag: 'normalize', arg: NORMALIZE_MODES.join('|'), parse: (v, n) => parseOneOf(v, n, NORMALIZE_MODES), default: 'common', stages: ['vectors'], help: `steering vector normalisation: ${NORMALIZE_MODES.map((m) => `${m} (${NORMALIZE[m].help})`).join(', ')}` }),
   steerLayers: row<number[] | 'auto'>({
     env: 'SYCO_STEER_LAYERS', flag: 'steer-layers', arg: 'auto|<list>', default: 'auto', stages: ['steering', 'ab'], shown: 'auto = 3 layers near 2/3 depth',
     help: 'layers steered',

@@ -3,7 +3,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { readPairsJsonl, writePairsJsonl, type Pair } from '../datasets/index';
-import type { HookedModel } from '../model/types';
+import type { HookedModel, HookName } from '../model/types';
 import { extractActivations, type ExtractSummary } from '../activations/extract';
 import { ActivationStore, openActivationStore } from '../activations/store';
 import { projectLayers, type LayerProjection, type ProjectionMethod } from '../geometry/project';
@@ -200,7 +200,7 @@ export class Study {
   }
 
   /** Stage 3: per-layer 2-D (or 3-D) projections of pos and neg activations by one method (saved per method). */
-  async geometry(method: ProjectionMethod, opts: { dims?: 2 | 3; hook?: 'resid' | 'mlp' | 'attn'; layers?: number[] } = {}): Promise<LayerProjection[]> {
+  async geometry(method: ProjectionMethod, opts: { dims?: 2 | 3; hook?: HookName; layers?: number[] } = {}): Promise<LayerProjection[]> {
     const store = await this.activations();
     const dims = opts.dims ?? 2;
     const hook = opts.hook ?? 'resid';
@@ -219,7 +219,7 @@ export class Study {
   }
 
   /** Stage 3b: one embedding of every layer's points pooled (default t-SNE; saved as geometry/<method>-pooled.json). */
-  async geometryPooled(method: ProjectionMethod = 'tsne', opts: { hook?: 'resid' | 'mlp' | 'attn'; maxPoints?: number } = {}): Promise<PooledProjection> {
+  async geometryPooled(method: ProjectionMethod = 'tsne', opts: { hook?: HookName; maxPoints?: number } = {}): Promise<PooledProjection> {
     const store = await this.activations();
     const hook = opts.hook ?? 'resid';
     const settings = { method, hook, layers: store.layers, seed: this.cfg.seed, maxPoints: opts.maxPoints ?? 3000, iterations: method === 'tsne' ? this.cfg.tsneIterations : undefined };
@@ -230,7 +230,7 @@ export class Study {
   }
 
   /** Stage 4: one probe per layer of every configured kind, trained on the train split and scored on the test split. */
-  async probes(kinds: ProbeKind[] = this.cfg.probes, opts: { hook?: 'resid' | 'mlp' | 'attn'; quiet?: boolean } = {}): Promise<Record<string, ProbeSummary[]>> {
+  async probes(kinds: ProbeKind[] = this.cfg.probes, opts: { hook?: HookName; quiet?: boolean } = {}): Promise<Record<string, ProbeSummary[]>> {
     const store = await this.activations();
     const hook = opts.hook ?? 'resid';
     const out: Record<string, ProbeSummary[]> = {};
