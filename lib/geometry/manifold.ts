@@ -1,5 +1,7 @@
 import { assertFinite, type Matrix } from '../util/matrix';
-import { symEig, lobpcgSmallest } from './eigen';
+import { eighSym } from '../linalg/eigen';
+import { lobpcgSmallest } from '../linalg/lobpcg';
+import { choleskyInPlace, choleskySolveInPlace } from '../linalg/cholesky';
 import { knn } from './knn';
 import { smallestEigsShiftInvert } from './dense';
 import { lanczosTop } from '../linalg/eigen';
@@ -43,34 +45,6 @@ export interface ManifoldResult {
   pcaDims: number | null;
 }
 
-/** Solve a k×k symmetric positive-definite system G·w = b in place of b (Cholesky); returns w. */
-function cholSolve(G: Float64Array, b: Float64Array, k: number): Float64Array {
-  const L = new Float64Array(k * k);
-  for (let i = 0; i < k; i++) {
-    for (let j = 0; j <= i; j++) {
-      let s = G[i * k + j];
-      for (let t = 0; t < j; t++) s -= L[i * k + t] * L[j * k + t];
-      if (i === j) {
-        if (!(s > 0)) throw new Error('LLE: local Gram matrix is not positive definite (increase reg)');
-        L[i * k + i] = Math.sqrt(s);
-      } else L[i * k + j] = s / L[j * k + j];
-    }
-  }
-  const y = new Float64Array(k);
-  for (let i = 0; i < k; i++) {
-    let s = b[i];
-    for (let t = 0; t < i; t++) s -= L[i * k + t] * y[t];
-    y[i] = s / L[i * k + i];
-  }
-  const x = new Float64Array(k);
-  for (let i = k - 1; i >= 0; i--) {
-    let s = y[i];
-    for (let t = i + 1; t < k; t++) s -= L[t * k + i] * x[t];
-    x[i] = s / L[i * k + i];
-  }
-  return x;
-}
-
 /**
  * Barycentric reconstruction weights of standard LLE (sklearn's barycenter_weights): for each point, weights over
  * its neighbours that sum to 1 and best reconstruct it, with Tikhonov regularisation reg·trace(G).
@@ -98,7 +72,13 @@ export function barycenterWeights(X: Matrix, indices: Int32Array, k: number, reg
     }
     const R = trace > 0 ? reg * trace : reg;
     for (let a = 0; a < k; a++) G[a * k + a] += R;
-    const w = cholSolve(G, ones, k);
+    const w = Float64Array.from(ones);
+    try {
+      choleskyInPlace(G, k);
+    } catch {
+      throw new Error('LLE: local Gram matrix is not positive definite (increase reg)');
+    }
+    choleskySolveInPlace(G, k, w);
     let sum = 0;
     for (let a = 0; a < k; a++) sum += w[a];
     for (let a = 0; a < k; a++) W[i * k + a] = w[a] / sum;
@@ -175,7 +155,7 @@ export function lle(X: Matrix, opts: ManifoldOptions & { reg?: number } = {}): M
         for (let j = 0; j < n; j++) M[i * n + j] += v * IW[r * n + j];
       }
     }
-    const eig = symEig(M, n);
+    const eig = eighSym(M, n);
     values = [];
     for (let c = 0; c < dims; c++) {
       values.push(eig.values[c + 1]);
@@ -278,7 +258,7 @@ export function spectralEmbedding(X: Matrix, opts: ManifoldOptions = {}): Manifo
       L[i * n + i] = 1; // sklearn sets the whole diagonal to 1
       for (let t = rowPtr[i]; t < rowPtr[i + 1]; t++) L[i * n + col[t]] -= val[t] / (dd[i] * dd[col[t]]);
     }
-    const eig = symEig(L, n);
+    const eig = eighSym(L, n);
     for (let c = 0; c < nv; c++) {
       vecs.push(eig.vectors.slice(c * n, (c + 1) * n));
       values.push(eig.values[c]);

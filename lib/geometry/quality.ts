@@ -1,6 +1,6 @@
 import type { Matrix } from '../util/matrix';
 import { knn, pairwiseSqDist, rowSqNorms, dotBlock } from './knn';
-import { symEig } from './eigen';
+import { eighSym } from '../linalg/eigen';
 import type { Csr } from './tsne';
 
 /**
@@ -97,7 +97,7 @@ export function procrustesDisparity(A: Matrix, B: Matrix): number {
     for (let r = 0; r < d; r++) s += M[r * d + p] * M[r * d + q];
     MtM[p * d + q] = s;
   }
-  const { values } = symEig(MtM, d);
+  const { values } = eighSym(MtM, d);
   let tr = 0;
   for (const v of values) tr += Math.sqrt(Math.max(0, v));
   return Math.max(0, 1 - tr * tr);

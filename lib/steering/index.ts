@@ -13,6 +13,6 @@ export {
 export type { AbItem, AbOptions, AbResult, AbCell, AbTableRow, AbPromptFormat, AbSteerFrom, PreparedAbItem, AbModel } from './ab';
 export { abEvaluateToFile, abItemsDigest, abSettingsDifferences, AB_EVAL_FORMAT } from './ab-file';
 export type { AbFileOptions, AbEvalFile } from './ab-file';
-export { transferVectors, fitLinearMap, applyLinearMap, mapVectors, choleskySolve } from './transfer';
+export { transferVectors, fitLinearMap, applyLinearMap, mapVectors } from './transfer';
 export type { LinearMap, TransferTarget } from './transfer';
 export { loadSweepPrompts } from './prompts';

@@ -1,6 +1,7 @@
 // Activation transfer: use vectors computed on model A in model B, directly (same hidden size, the study's
 // Mistral → Llama-2) or through a least-squares / ridge linear map fitted on both models' activations of shared texts.
 import { gemm64 } from '../linalg/gemm';
+import { choleskySolve } from '../linalg/cholesky';
 import type { Matrix } from '../util/matrix';
 import { NORMALIZE, type NormalizeMode, type SteeringVectorSet } from './vectors';
 
@@ -56,46 +57,6 @@ export function transferVectors(set: SteeringVectorSet, target: TransferTarget, 
   };
 }
 
-/** Solve the symmetric positive definite system A X = B in place (Cholesky; A [d, d], B [d, k] row-major float64). */
-export function choleskySolve(A: Float64Array, d: number, B: Float64Array, k: number): Float64Array {
-  const L = Float64Array.from(A);
-  for (let j = 0; j < d; j++) {
-    let s = L[j * d + j];
-    for (let p = 0; p < j; p++) s -= L[j * d + p] * L[j * d + p];
-    if (!(s > 0)) throw new Error(`choleskySolve: matrix is not positive definite (pivot ${j} = ${s}); the activations are rank-deficient — use a ridge > 0`);
-    const ljj = Math.sqrt(s);
-    L[j * d + j] = ljj;
-    for (let i = j + 1; i < d; i++) {
-      let t = L[i * d + j];
-      const ri = i * d, rj = j * d;
-      for (let p = 0; p < j; p++) t -= L[ri + p] * L[rj + p];
-      L[ri + j] = t / ljj;
-    }
-  }
-  const X = Float64Array.from(B);
-  // forward: L Y = B
-  for (let i = 0; i < d; i++) {
-    for (let p = 0; p < i; p++) {
-      const l = L[i * d + p];
-      if (l === 0) continue;
-      for (let c = 0; c < k; c++) X[i * k + c] -= l * X[p * k + c];
-    }
-    const lii = L[i * d + i];
-    for (let c = 0; c < k; c++) X[i * k + c] /= lii;
-  }
-  // backward: Lᵀ X = Y
-  for (let i = d - 1; i >= 0; i--) {
-    for (let p = i + 1; p < d; p++) {
-      const l = L[p * d + i];
-      if (l === 0) continue;
-      for (let c = 0; c < k; c++) X[i * k + c] -= l * X[p * k + c];
-    }
-    const lii = L[i * d + i];
-    for (let c = 0; c < k; c++) X[i * k + c] /= lii;
-  }
-  return X;
-}
-
 /**
  * Fit y ≈ x·W + b from paired rows (row i of X_A and X_B = the same text in models A and B): least squares, or ridge
  * with penalty `ridge`·‖W‖² (the intercept is not penalised; `intercept: false` fits through the origin). Solved
@@ -130,7 +91,12 @@ export function fitLinearMap(X_A: Matrix, X_B: Matrix, opts: { ridge?: number; i
   const G = gemm64(A, [n, dA], A, [n, dA], { transA: true }).data;
   for (let j = 0; j < dA; j++) G[j * dA + j] += ridge;
   const R = gemm64(A, [n, dA], B, [n, dB], { transA: true }).data;
-  const W = choleskySolve(G, dA, R, dB);
+  let W: Float64Array;
+  try {
+    W = choleskySolve(G, dA, R, dB);
+  } catch (err) {
+    throw new Error(`fitLinearMap: ${(err as Error).message}; the activations are rank-deficient — use a ridge > 0`);
+  }
   const bias = new Float64Array(dB);
   if (intercept) {
     for (let c = 0; c < dB; c++) {

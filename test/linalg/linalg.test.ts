@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { colSums, gemm, gemm64, naiveGemmInto, rowSumSquares, subtractRow, sumSquares, transpose } from '../../lib/linalg/gemm';
 import { eighSym, eighTridiagonal, lanczosTop, orthonormalizeColumns, orthonormalizeSpan, pinvApplyLanczos, pinvSym } from '../../lib/linalg/eigen';
 import { encodeOnnxModel, SyncSession } from '../../lib/linalg/onnx';
+import { lobpcgSmallest } from '../../lib/linalg/lobpcg';
+import { choleskyInPlace, choleskySolve, choleskySolveInPlace } from '../../lib/linalg/cholesky';
 import { Rng } from '../../lib/util/rng';
 import type { Matrix } from '../../lib/util/matrix';
 import { pythonReference } from '../reference';
@@ -12,6 +14,13 @@ function randMatrix(rows: number, cols: number, seed: number): Matrix {
   const data = new Float32Array(rows * cols);
   for (let i = 0; i < data.length; i++) data[i] = r.normal();
   return { rows, cols, data };
+}
+
+function randomSym(n: number, seed: number): Float64Array {
+  const rng = new Rng(seed);
+  const A = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) A[i * n + j] = A[j * n + i] = rng.normal();
+  return A;
 }
 
 /** Cyclic Jacobi eigenvalue algorithm (the test's independent reference): eigenvalues ascending + eigenvectors as rows. */
@@ -274,4 +283,87 @@ test('Lanczos: top eigenpairs and pinv·b agree with the dense eigen-decompositi
     for (const v of ref) s = Math.max(s, Math.abs(v));
     assert.ok(maxAbs(got.x, ref) < 1e-6 * s, `atol=${atol}: ${maxAbs(got.x, ref)} (scale ${s})`);
   }
+});
+
+test('eighSym: hand-derived 2×2 and A·v = λ·v, orthonormal vectors on a random 60×60', () => {
+  const e = eighSym([2, 1, 1, 2], 2);
+  assert.ok(Math.abs(e.values[0] - 1) < 1e-14 && Math.abs(e.values[1] - 3) < 1e-14);
+  assert.ok(Math.abs(Math.abs(e.vectors[0]) - Math.SQRT1_2) < 1e-14);
+  const n = 60;
+  const A = randomSym(n, 1);
+  const { values, vectors } = eighSym(A, n);
+  let worst = 0, orth = 0;
+  for (let k = 0; k < n; k++) {
+    if (k > 0) assert.ok(values[k] >= values[k - 1]);
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      for (let j = 0; j < n; j++) s += A[i * n + j] * vectors[k * n + j];
+      worst = Math.max(worst, Math.abs(s - values[k] * vectors[k * n + i]));
+    }
+    for (let l = 0; l < n; l++) {
+      let d = 0;
+      for (let i = 0; i < n; i++) d += vectors[k * n + i] * vectors[l * n + i];
+      orth = Math.max(orth, Math.abs(d - (k === l ? 1 : 0)));
+    }
+  }
+  assert.ok(worst < 1e-11 && orth < 1e-12, `residual ${worst}, orthogonality ${orth}`);
+});
+
+test('LOBPCG finds the same smallest eigenpairs as the dense solver, with a constraint vector', () => {
+  const n = 150;
+  const B = randomSym(n, 2);
+  // A = BᵀB / n + diag: SPD; constrained away from e_0
+  const A = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
+    let s = 0;
+    for (let t = 0; t < n; t++) s += B[t * n + i] * B[t * n + j];
+    A[i * n + j] = s / n;
+  }
+  const op = (x: Float64Array, y: Float64Array): void => {
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      for (let j = 0; j < n; j++) s += A[i * n + j] * x[j];
+      y[i] = s;
+    }
+  };
+  const d = eighSym(A, n);
+  const r = lobpcgSmallest(op, n, 3, { tol: 1e-10 });
+  assert.ok(r.converged);
+  for (let k = 0; k < 3; k++) assert.ok(Math.abs(r.values[k] - d.values[k]) < 1e-9 * d.values[n - 1], `λ${k}: ${r.values[k]} vs ${d.values[k]}`);
+  // constrained to the complement of the smallest eigenvector: the next three
+  const v0 = d.vectors.slice(0, n);
+  const rc = lobpcgSmallest(op, n, 3, { tol: 1e-10, constraints: [v0] });
+  for (let k = 0; k < 3; k++) assert.ok(Math.abs(rc.values[k] - d.values[k + 1]) < 1e-9 * d.values[n - 1], `constrained λ${k}`);
+});
+
+test('blocked Cholesky (GEMM path) reconstructs A = L·Lᵀ and solves one and many right-hand sides', () => {
+  const n = 300;
+  const B = randomSym(n, 3);
+  const A = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) {
+    let s = i === j ? n : 0;
+    for (let t = 0; t < n; t++) s += B[i * n + t] * B[j * n + t];
+    A[i * n + j] = A[j * n + i] = s;
+  }
+  const L = Float64Array.from(A);
+  choleskyInPlace(L, n);
+  let worst = 0;
+  for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) {
+    let s = 0;
+    for (let t = 0; t <= j; t++) s += L[i * n + t] * L[j * n + t];
+    worst = Math.max(worst, Math.abs(s - A[i * n + j]) / A[i * n + i]);
+  }
+  assert.ok(worst < 1e-12, `max relative |LLᵀ − A| = ${worst}`);
+  const rng = new Rng(4);
+  const x0 = Float64Array.from({ length: n }, () => rng.normal());
+  const b = new Float64Array(n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) b[i] += A[i * n + j] * x0[j];
+  choleskySolveInPlace(L, n, b);
+  for (let i = 0; i < n; i++) assert.ok(Math.abs(b[i] - x0[i]) < 1e-9);
+  const notPd = new Float64Array([1, 2, 2, 1]);
+  assert.throws(() => choleskyInPlace(notPd, 2), /not positive definite/);
+  // the many-right-hand-side solve against a hand-solved 2×2 system: [[4, 2], [2, 3]] x = [2, 1] → x = [0.5, 0]
+  const x = choleskySolve(Float64Array.from([4, 2, 2, 3]), 2, Float64Array.from([2, 1]), 1);
+  assert.ok(Math.abs(x[0] - 0.5) < 1e-15 && Math.abs(x[1]) < 1e-15);
+  assert.throws(() => choleskySolve(notPd, 2, Float64Array.from([1, 1]), 1), /not positive definite/);
 });
