@@ -1,7 +1,6 @@
 /** The LLM judge stage: rubrics, backends, robust reply parsing, retries, resumable scoring and summaries. */
 export * from './rubric';
 export * from './parse';
-export * from './stats';
 export * from './retry';
 export * from './backends';
 export * from './results';

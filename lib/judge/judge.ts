@@ -11,7 +11,7 @@ import {
   ARMS, armsOf, fileArms, fileMessages, itemMessages, loadRubric, repairMessage, scoreField,
   type Arm, type ChatMessage, type Interaction, type Rubric,
 } from './rubric';
-import { meanCI } from './stats';
+import { meanCI } from '../linalg/stats';
 
 /** Settings of a judge run. */
 export interface JudgeOptions {

@@ -4,5 +4,7 @@ export * from './gemm';
 export * from './eigen';
 export * from './lobpcg';
 export * from './cholesky';
+export * from './special';
+export * from './stats';
 export { SyncSession, encodeOnnxModel, cachedSession, linalgThreads, ONNX_FLOAT, ONNX_DOUBLE } from './onnx';
 export type { OnnxNode, OnnxValueInfo } from './onnx';

@@ -59,6 +59,3 @@ export function betaQuantile(p: number, a: number, b: number): number {
   }
   return (lo + hi) / 2;
 }
-
-/** Regularised incomplete beta I_x(a, b) (the name the t-interval code uses). */
-export const incompleteBeta = betaCdf;

@@ -7,9 +7,7 @@ import type { Matrix } from '../util/matrix';
 import { Progress } from '../util/progress';
 import { Rng } from '../util/rng';
 import { gemm } from '../linalg/gemm';
-import { percentileSorted, tInterval } from './stats';
-
-export { studentTQuantile, studentTCdf, tInterval, incompleteBeta, logGamma, percentileSorted } from './stats';
+import { percentileSorted, tInterval } from '../linalg/stats';
 
 /** Options shared by the MLP analyses. */
 export interface MlpOptions {

@@ -9,4 +9,4 @@ export type { MassMeanIidOptions } from './massmean';
 export { trainCcs, pairRows } from './ccs';
 export { probeSweep, probeLayer, splitPairs, cosineMatrix } from './sweep';
 export type { LayerProbeResult, ProbeLayerOptions, ProbeSweepOptions } from './sweep';
-export { clopperPearson, accuracyInterval, betaCdf, betaQuantile, lnGamma, type Interval } from './interval';
+export { clopperPearson, accuracyInterval, type Interval } from './interval';

@@ -2,8 +2,6 @@
 // distribution (lib/linalg/special).
 import { betaQuantile } from '../linalg/special';
 
-export { betaCdf, betaQuantile, lnGamma } from '../linalg/special';
-
 /** An interval [lo, hi] of a proportion. */
 export interface Interval {
   lo: number;

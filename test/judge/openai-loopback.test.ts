@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { createOpenAIBackend } from '../../lib/judge/backends';
 import { judgeResults, type ScoreRecord } from '../../lib/judge/judge';
 import { interactionKey } from '../../lib/judge/judge';
-import { studentTQuantile } from '../../lib/judge/stats';
+import { studentTQuantile } from '../../lib/linalg/stats';
 import { fakeReply, fixtureItem, startLoopback, writeResultsDir, type Action } from './loopback';
 
 const KEY = 'sk-loopback-SECRET-0123456789abcdef';

@@ -2,7 +2,8 @@
 // validation split every probe result carries.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { accuracyInterval, betaCdf, betaQuantile, clopperPearson, lnGamma, probeLayer } from '../../lib/probes/index';
+import { accuracyInterval, clopperPearson, probeLayer } from '../../lib/probes/index';
+import { betaCdf, betaQuantile, lnGamma } from '../../lib/linalg/special';
 import { matrix } from '../../lib/util/matrix';
 
 // scipy 1.10.1: binomtest(k, n).proportion_ci(confidence_level=0.95, method='exact') -> [k, n, low, high].

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { incompleteBeta, lnGamma, meanCI, studentTCdf, studentTQuantile } from '../../lib/judge/stats';
+import { betaCdf, lnGamma } from '../../lib/linalg/special';
+import { meanCI, percentileSorted, studentTCdf, studentTQuantile, tInterval } from '../../lib/linalg/stats';
 import { pythonReference } from '../reference';
 
 // Independent reference: scipy.stats (Debian python3-scipy), recorded as fixtures by `npm run fixtures`.
@@ -31,7 +32,7 @@ test('Student t CDF, incomplete beta and lnGamma equal scipy', () => {
     'beta': [float(special.betainc(a, b, x)) for a, b, x in [(0.5, 0.5, 0.3), (2.5, 0.5, 0.9), (15.0, 0.5, 0.2)]],
     'lg': [math.lgamma(x) for x in [0.5, 1.0, 3.7, 10.25, 171.3]]}))`);
   [[0.3, 1], [-2.0, 3], [1.7, 12], [4.0, 50]].forEach(([x, df], i) => assert.ok(Math.abs(studentTCdf(x, df) - ref.cdf[i]) < 1e-12, `cdf ${x} ${df}`));
-  [[0.5, 0.5, 0.3], [2.5, 0.5, 0.9], [15, 0.5, 0.2]].forEach(([a, b, x], i) => assert.ok(Math.abs(incompleteBeta(x, a, b) - ref.beta[i]) < 1e-12, `beta ${a} ${b} ${x}`));
+  [[0.5, 0.5, 0.3], [2.5, 0.5, 0.9], [15, 0.5, 0.2]].forEach(([a, b, x], i) => assert.ok(Math.abs(betaCdf(x, a, b) - ref.beta[i]) < 1e-12, `beta ${a} ${b} ${x}`));
   [0.5, 1.0, 3.7, 10.25, 171.3].forEach((x, i) => assert.ok(Math.abs(lnGamma(x) - ref.lg[i]) <= 1e-12 * Math.max(1, Math.abs(ref.lg[i])), `lgamma ${x}`));
 });
 
@@ -52,4 +53,23 @@ lo, hi = stats.t.interval(0.95, len(x) - 1, loc=x.mean(), scale=stats.sem(x)); p
   assert.deepEqual(meanCI([4]), { n: 1, mean: 4, sd: null, halfWidth: null, low: null, high: null, level: 0.95 });
   const same = meanCI([2, 2, 2]);
   assert.equal(same.halfWidth, 0);
+});
+
+test('Student-t quantiles and CDF match scipy.stats.t', () => {
+  const cases: [number, number][] = [[0.975, 1], [0.975, 2], [0.975, 9], [0.995, 29], [0.9, 4.5], [0.025, 12], [0.975, 2999]];
+  const ref = pythonReference<[number, number][]>('mlp/student-t-scipy', `import json, sys
+from scipy.stats import t
+c = json.load(sys.stdin)
+print(json.dumps([[t.ppf(p, df), t.cdf(1.3, df)] for p, df in c]))`, cases);
+  cases.forEach(([p, df], k) => {
+    assert.ok(Math.abs(studentTQuantile(p, df) - ref[k][0]) < 1e-8 * Math.max(1, Math.abs(ref[k][0])), `ppf(${p}, ${df}) = ${studentTQuantile(p, df)} vs ${ref[k][0]}`);
+    assert.ok(Math.abs(studentTCdf(1.3, df) - ref[k][1]) < 1e-10);
+  });
+  // hand-checked: 95% t interval of [1, 2, 3, 4]: mean 2.5, se = sqrt(5/3)/2, t(0.975, 3) = 3.182446305
+  const ti = tInterval([1, 2, 3, 4]);
+  assert.ok(Math.abs(ti.mean - 2.5) < 1e-15);
+  assert.ok(Math.abs(ti.se - Math.sqrt(5 / 3) / 2) < 1e-15);
+  assert.ok(Math.abs(ti.hi - (2.5 + 3.182446305284263 * ti.se)) < 1e-9);
+  assert.equal(percentileSorted([1, 2, 3, 4, 5], 25), 2);
+  assert.equal(percentileSorted([0, 10], 30), 3);
 });
