@@ -6,5 +6,7 @@ export * from './lobpcg';
 export * from './cholesky';
 export * from './special';
 export * from './stats';
+export * from './cosine';
+export * from './softmax';
 export { SyncSession, encodeOnnxModel, cachedSession, linalgThreads, ONNX_FLOAT, ONNX_DOUBLE } from './onnx';
 export type { OnnxNode, OnnxValueInfo } from './onnx';

@@ -4,6 +4,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { ContextLengthError, contextLength, contextMessage, explainRuntimeError, fitContext } from './context';
 import { chatPromptWith, decodeWith, encodeWith } from './text';
 import { assertFiniteVector, type Matrix } from '../util/matrix';
+import { softmax, softmaxAt } from '../linalg/softmax';
 import { atomicWriteJson, fileSha256, projectRoot, readJsonFile } from '../util/fs';
 import { Rng } from '../util/rng';
 import { HOOK_NAMES, isHookName } from './types';
@@ -151,19 +152,6 @@ interface Batch {
   pads: number[];
 }
 
-function softmax64(row: ArrayLike<number>): Float64Array {
-  let max = -Infinity;
-  for (let i = 0; i < row.length; i++) if (row[i] > max) max = row[i];
-  const out = new Float64Array(row.length);
-  let sum = 0;
-  for (let i = 0; i < row.length; i++) {
-    out[i] = Math.exp(row[i] - max);
-    sum += out[i];
-  }
-  for (let i = 0; i < row.length; i++) out[i] /= sum;
-  return out;
-}
-
 /** Index of the first maximal value (greedy decoding's tie rule). */
 export function argmaxFirst(row: ArrayLike<number>): number {
   let best = 0;
@@ -175,7 +163,7 @@ export function argmaxFirst(row: ArrayLike<number>): number {
 export function sampleToken(row: ArrayLike<number>, temperature: number, topP: number, rng: Rng): number {
   const scaled = new Float64Array(row.length);
   for (let i = 0; i < row.length; i++) scaled[i] = row[i] / temperature;
-  const p = softmax64(scaled);
+  const p = softmax(scaled);
   let idx = Array.from(p.keys());
   if (topP < 1) {
     idx.sort((a, b) => p[b] - p[a] || a - b);
@@ -502,8 +490,7 @@ export class OnnxHookedModel implements HookedModel {
     const logits = await this.nextTokenLogits(texts, opts);
     const out: number[][] = [];
     for (let r = 0; r < logits.rows; r++) {
-      const p = softmax64(logits.data.subarray(r * logits.cols, (r + 1) * logits.cols));
-      out.push(candidates.map((c) => p[c]));
+      out.push(softmaxAt(logits.data.subarray(r * logits.cols, (r + 1) * logits.cols), candidates));
     }
     return out;
   }

@@ -3,7 +3,7 @@ export type { Figure, Trace, Layout, Frame, Coords, Labels } from './types';
 export { POSITIVE_COLOR, NEGATIVE_COLOR, PALETTE, DIVERGING, DEFAULT_CLASS_NAMES, type ClassNames } from './style';
 export { layerScatter, layerFrameName, methodLabel, scatter3d, type LayerPoints, type LayerScatterOptions, type Points3d, type Scatter3dOptions } from './scatter';
 export { probeAccuracyByLayer, confusionMatrix, type ProbeAccuracy, type ProbeAccuracyOptions, type BinaryConfusion, type ConfusionOptions } from './probes';
-export { mlpActivationBars, cosineHeatmap, cosineMatrix, type MlpLayerStat, type MlpSeries, type MlpBarsOptions, type CosineInput, type CosineOptions } from './layers';
+export { mlpActivationBars, cosineHeatmap, type MlpLayerStat, type MlpSeries, type MlpBarsOptions, type CosineInput, type CosineOptions } from './layers';
 export { steeringHeatmap, judgeScores, type SteeringCell, type SteeringHeatmapOptions, type JudgeScorePoint, type JudgeScoresOptions } from './steering';
 export { plotlySource, plotlyPath, figureHtml, figurePage, figureTitle, describeFigure, escapeHtml, scriptJson, plotlyScriptTag, sharedPlotlySource, type FigureHtmlOptions, type PlotlySource } from './html';
 export { showFigure, notebookDisplay, inTslabKernel, notebookFigureHtml, type ShowOptions, type HtmlDisplay } from './display';

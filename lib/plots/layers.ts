@@ -1,5 +1,5 @@
 import type { Matrix } from '../util/matrix';
-import { cosine } from '../util/matrix';
+import { cosineMatrix } from '../linalg/cosine';
 import type { Figure, Layout, Trace } from './types';
 import { DIVERGING, PALETTE, baseLayout, coordsColumn, coordsShape, isMatrix } from './style';
 
@@ -101,20 +101,6 @@ export interface CosineOptions {
   subtitle?: string;
   /** Show the value in each cell (default: when at most 20 layers). */
   showValues?: boolean;
-}
-
-/** Square cosine-similarity matrix of the rows of `vectors` (float64 accumulation). */
-export function cosineMatrix(vectors: Matrix | ArrayLike<number>[]): number[][] {
-  const rows: ArrayLike<number>[] = [];
-  if (isMatrix(vectors)) {
-    for (let i = 0; i < vectors.rows; i++) rows.push(vectors.data.subarray(i * vectors.cols, (i + 1) * vectors.cols));
-  } else rows.push(...vectors);
-  const out = rows.map(() => new Array<number>(rows.length).fill(0));
-  for (let i = 0; i < rows.length; i++) {
-    if (rows[i].length !== rows[0].length) throw new Error(`cosineMatrix: vector ${i} has ${rows[i].length} values, expected ${rows[0].length}`);
-    for (let j = i; j < rows.length; j++) out[i][j] = out[j][i] = cosine(rows[i], rows[j]);
-  }
-  return out;
 }
 
 /** Heatmap of the cosine similarity between per-layer vectors (−1 blue, 0 white, +1 red). */

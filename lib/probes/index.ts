@@ -7,6 +7,6 @@ export { trainLrRecipe, trainLogistic, linearInit, AdamW, lbfgs, bceLoss } from 
 export { trainMassMean, trainMassMeanIid, massMeanIidDirection, classCentred } from './massmean';
 export type { MassMeanIidOptions } from './massmean';
 export { trainCcs, pairRows } from './ccs';
-export { probeSweep, probeLayer, splitPairs, cosineMatrix } from './sweep';
+export { probeSweep, probeLayer, splitPairs } from './sweep';
 export type { LayerProbeResult, ProbeLayerOptions, ProbeSweepOptions } from './sweep';
 export { clopperPearson, accuracyInterval, type Interval } from './interval';

@@ -204,8 +204,3 @@ export function probeSweep(store: ActivationStore, opts: ProbeSweepOptions): Lay
   prog.finish();
   return out;
 }
-
-/** Cosine similarity between every pair of directions (e.g. probe directions across layers, or probe vs steering). */
-export function cosineMatrix(a: ArrayLike<number>[], b: ArrayLike<number>[] = a): number[][] {
-  return a.map((u) => b.map((v) => cosine(u, v)));
-}

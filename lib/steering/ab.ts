@@ -2,6 +2,7 @@
 // opening parenthesis, per item and per (layer, multiplier).
 import { existsSync } from 'node:fs';
 import { extname } from 'node:path';
+import { softmaxAt } from '../linalg/softmax';
 import type { HookedModel, SteeringVector } from '../model/types';
 import type { ModelText } from '../model/text';
 import { answerLetter } from '../datasets/choices';
@@ -217,12 +218,7 @@ export interface AbResult {
 
 /** p(a) / (p(a) + p(b)) from two logits (stable), and both full-softmax probabilities from a row of logits. */
 export function abProbabilities(logits: ArrayLike<number>, a: number, b: number): { p: number; pA: number; pB: number } {
-  let max = -Infinity;
-  for (let i = 0; i < logits.length; i++) if (logits[i] > max) max = logits[i];
-  let z = 0;
-  for (let i = 0; i < logits.length; i++) z += Math.exp(logits[i] - max);
-  const pA = Math.exp(logits[a] - max) / z;
-  const pB = Math.exp(logits[b] - max) / z;
+  const [pA, pB] = softmaxAt(logits, [a, b]);
   const p = 1 / (1 + Math.exp(logits[b] - logits[a]));
   return { p, pA, pB };
 }

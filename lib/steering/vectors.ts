@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import type { ActivationStore } from '../activations/store';
 import type { HookName, SteeringVector } from '../model/types';
 import { atomicWriteJson, ensureDir, sha256 } from '../util/fs';
-import { assertFiniteVector, cosine } from '../util/matrix';
+import { assertFiniteVector } from '../util/matrix';
+import { cosineMatrix } from '../linalg/cosine';
 import { readNpy, writeNpy } from '../util/npy';
 
 /** One way of scaling a set's vectors: what it is, and the norm each vector is scaled to (undefined: left as is). */
@@ -282,8 +283,7 @@ export function vectorCosineMatrix(set: SteeringVectorSet): { layers: number[]; 
     if (!v) throw new Error(`vectorCosineMatrix: layer ${l} has no vector`);
     return v;
   });
-  const matrix = vs.map((a, i) => vs.map((b, j) => (i === j ? (a.some((x) => x !== 0) ? 1 : 0) : cosine(a, b))));
-  return { layers, matrix };
+  return { layers, matrix: cosineMatrix(vs) };
 }
 
 /** The SteeringVector (for HookedModel.generate/run) of one layer of a set at a multiplier. */

@@ -12,7 +12,8 @@ import { showFigure } from '../plots/display';
 import { baseLayout } from '../plots/style';
 import { NEGATIVE_COLOR, PALETTE, POSITIVE_COLOR } from '../plots/style';
 import type { Figure, Trace } from '../plots/types';
-import { colMeans, cosine, type Matrix } from '../util/matrix';
+import { colMeans, type Matrix } from '../util/matrix';
+import { cosineMatrix } from '../linalg/cosine';
 import type { ProbeSummary } from './study';
 import { probeName } from '../probes/types';
 
@@ -112,7 +113,7 @@ export function meanDifferences(store: ActivationStore, hook: HookName = 'resid'
   const layers = store.layers;
   const vectors = layers.map((l) => colMeans(store.diff(hook, l)));
   const norms = vectors.map((v) => Math.sqrt(v.reduce((a, x) => a + x * x, 0)));
-  const similarity = vectors.map((a) => vectors.map((b) => cosine(a, b)));
+  const similarity = cosineMatrix(vectors);
   return { layers, norms, similarity, vectors };
 }
 

@@ -5,6 +5,8 @@ import { eighSym, eighTridiagonal, lanczosTop, orthonormalizeColumns, orthonorma
 import { encodeOnnxModel, SyncSession } from '../../lib/linalg/onnx';
 import { lobpcgSmallest } from '../../lib/linalg/lobpcg';
 import { choleskyInPlace, choleskySolve, choleskySolveInPlace } from '../../lib/linalg/cholesky';
+import { cosineMatrix } from '../../lib/linalg/cosine';
+import { softmax, softmaxAt } from '../../lib/linalg/softmax';
 import { Rng } from '../../lib/util/rng';
 import type { Matrix } from '../../lib/util/matrix';
 import { pythonReference } from '../reference';
@@ -366,4 +368,26 @@ test('blocked Cholesky (GEMM path) reconstructs A = L·Lᵀ and solves one and m
   const x = choleskySolve(Float64Array.from([4, 2, 2, 3]), 2, Float64Array.from([2, 1]), 1);
   assert.ok(Math.abs(x[0] - 0.5) < 1e-15 && Math.abs(x[1]) < 1e-15);
   assert.throws(() => choleskySolve(notPd, 2, Float64Array.from([1, 1]), 1), /not positive definite/);
+});
+
+test('cosineMatrix: hand values, a zero vector, two sets, and a length mismatch named', () => {
+  const s = Math.SQRT1_2;
+  const self = cosineMatrix([[1, 0], [1, 1], [0, -3], [0, 0]]);
+  assert.deepEqual(self.map((r) => r[r.length - 1]), [0, 0, 0, 0], 'a zero vector has cosine 0, also with itself');
+  const want = [[1, s, 0], [s, 1, -s], [0, -s, 1]];
+  for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) assert.ok(Math.abs(self[i][j] - want[i][j]) < 1e-15, `${i},${j}`);
+  const two = cosineMatrix({ rows: 2, cols: 2, data: Float32Array.from([1, 0, 0, 2]) }, [[3, 3]]);
+  assert.ok(Math.abs(two[0][0] - s) < 1e-7 && Math.abs(two[1][0] - s) < 1e-7 && two[0].length === 1);
+  assert.throws(() => cosineMatrix([[1, 0], [1, 0, 0]]), /cosineMatrix: vector 1 has 3 values, expected 2/);
+});
+
+test('softmax / softmaxAt: stable on large logits, sum to 1, hand values, the same numbers from both', () => {
+  const row = Float32Array.from([1000, 1000 + Math.log(3), -5]);
+  const p = softmax(row);
+  assert.ok(Math.abs(p.reduce((a, x) => a + x, 0) - 1) < 1e-15);
+  assert.ok(Math.abs(p[1] / p[0] - 3) < 1e-4, 'ratio of the two top entries is e^(log 3) (float32 logits)');
+  assert.ok(p[2] >= 0 && p[2] < 1e-300, 'a logit 1000 below the top underflows to 0, not NaN');
+  const hand = softmax([0, Math.log(2), Math.log(5)]);
+  [1 / 8, 2 / 8, 5 / 8].forEach((v, i) => assert.ok(Math.abs(hand[i] - v) < 1e-15, `p${i}`));
+  assert.deepEqual(softmaxAt(row, [2, 0]), [p[2], p[0]]);
 });

@@ -4,7 +4,6 @@ import { matrix } from '../../lib/util/matrix';
 import {
   confusionMatrix,
   cosineHeatmap,
-  cosineMatrix,
   describeFigure,
   judgeScores,
   layerScatter,
@@ -16,6 +15,7 @@ import {
   type Layout,
   type Trace,
 } from '../../lib/plots/index';
+import { cosineMatrix } from '../../lib/linalg/cosine';
 
 const axisTitle = (fig: Figure, axis: string): unknown => ((fig.layout[axis] as Layout).title as Layout).text;
 const titleText = (l: Layout): string => (l.title as Layout).text as string;
