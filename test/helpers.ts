@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { TestContext } from 'node:test';
@@ -78,4 +78,35 @@ export async function holdLock(path: string, what: string): Promise<{ pid: numbe
     pid: child.pid!,
     stop: () => new Promise<void>((res) => { child.once('exit', () => res()); child.kill('SIGKILL'); }),
   };
+}
+
+/** How a child process ended: its exit code (null when a signal ended it), the signal, and everything it wrote. */
+export interface ProcessResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Run a command to its end, collecting stdout and stderr (rejects only when it cannot start). `onSpawn` receives the
+ * child, e.g. to signal it; `timeout` (ms) kills it with SIGKILL.
+ */
+export function runProcess(cmd: string, args: readonly string[], opts: SpawnOptions & { onSpawn?: (child: ChildProcess) => void } = {}): Promise<ProcessResult> {
+  const { onSpawn, ...spawnOpts } = opts;
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(cmd, args, { ...spawnOpts, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d) => (stdout += d));
+    child.stderr!.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolvePromise({ code, signal, stdout, stderr }));
+    onSpawn?.(child);
+  });
+}
+
+/** Run the CLI (`node bin/syco.js …`) with runProcess; SYCO_QUIET=1 unless `env` sets it. */
+export function runSyco(args: readonly string[], opts: SpawnOptions & { onSpawn?: (child: ChildProcess) => void } = {}): Promise<ProcessResult> {
+  return runProcess(process.execPath, ['bin/syco.js', ...args], { ...opts, env: { ...process.env, SYCO_QUIET: '1', ...opts.env } });
 }

@@ -2,13 +2,12 @@
 // stories260K model through the CLI), and merge refuses missing, duplicated, foreign and incomplete shards.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { extractActivations, type ExtractOptions } from '../../lib/activations/extract';
 import { mergeShards, parseShard, shardRange } from '../../lib/activations/shards';
-import { sharedAsset } from '../helpers';
+import { sharedAsset, runSyco } from '../helpers';
 import { FakeModel } from './fake-model';
 
 const made: string[] = [];
@@ -96,12 +95,9 @@ test('merge refuses a missing, duplicated, foreign or incomplete shard, a non-sh
   assert.throws(() => mergeShards(dirs, busy), /not empty/);
 });
 
-function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((done) => {
-    execFile(process.execPath, ['bin/syco.js', ...args], { maxBuffer: 1 << 24 }, (error, stdout, stderr) => {
-      done({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, out: stdout, err: stderr });
-    });
-  });
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const r = await runSyco(args);
+  return { code: r.code ?? 1, out: r.stdout, err: r.stderr };
 }
 
 test('stories260K through the CLI: syco extract --shard i/3 + syco extract merge = one run, byte for byte', async (t) => {

@@ -1,14 +1,14 @@
 // Small CLI niceties: an unknown flag suggests the closest one and points to --help; Ctrl-C during `syco run` says how
 // to resume (and stops at once: not recorded as a failed stage).
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { closestFlag, editDistance } from '../../lib/cli/args';
 import { shellArg, withOut } from '../../lib/cli/interrupt';
-import { sharedAsset } from '../helpers';
+import { runSyco, sharedAsset } from '../helpers';
 
 const tmp = mkdtempSync(join(tmpdir(), 'syco-cli-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -37,19 +37,16 @@ test('Ctrl-C during syco run prints "interrupted; resume with `npm start -- … 
   if (!model || !data) return;
   const out = join(tmp, 'run');
   // --max-tokens 512: some texts of the shared data are longer than stories260K's context (refused before compute otherwise).
-  const p = spawn(process.execPath, ['bin/syco.js', 'run', '--model', model, '--data', data, '--pairs', '200', '--max-tokens', '512', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SYCO_QUIET: '1' } });
-  let stderr = '';
-  const done = new Promise<number | null>((res) => p.on('close', (code) => res(code)));
-  await new Promise<void>((res) => {
-    p.stderr.on('data', (d) => {
-      stderr += d;
-      if (/study: \[2\/8\]/.test(stderr)) res();
-    });
-    p.on('close', () => res());
+  let seen = '';
+  let sent = false;
+  const r = await runSyco(['run', '--model', model, '--data', data, '--pairs', '200', '--max-tokens', '512', '--out', out], {
+    onSpawn: (p) => p.stderr!.on('data', (d) => {
+      seen += d;
+      if (!sent && /study: \[2\/8\]/.test(seen)) sent = p.kill('SIGINT');
+    }),
   });
-  p.kill('SIGINT');
-  const code = await done;
-  assert.equal(code, 130, stderr);
+  const stderr = r.stderr;
+  assert.equal(r.code, 130, stderr);
   assert.ok(stderr.trim().endsWith(`interrupted; resume with \`npm start -- --model ${model} --data ${data} --pairs 200 --max-tokens 512 --out ${out}\``), stderr.slice(-400));
   // Stopped at once: the interruption is no failed stage the run records and goes on from.
   assert.doesNotMatch(stderr, /FAILED|skipped \(needs/);

@@ -1,29 +1,19 @@
 // Kill-and-resume of `syco judge` (the real CLI in a child process) against a loopback OpenAI-protocol server.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fakeReply, startLoopback, writeResultsDir, type Action } from './loopback';
+import { runSyco, type ProcessResult } from '../helpers';
 
 const KEY = 'sk-cli-SECRET-kill-resume-42';
 
-interface Run { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
+type Run = ProcessResult;
 
 function syco(args: string[], onSpawn?: (c: ChildProcess) => void): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['bin/syco.js', ...args], {
-      env: { ...process.env, OPENAI_API_KEY: KEY, SYCO_QUIET: '0' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (d) => { stdout += d; });
-    child.stderr!.on('data', (d) => { stderr += d; });
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-    onSpawn?.(child);
-  });
+  return runSyco(args, { env: { OPENAI_API_KEY: KEY, SYCO_QUIET: '0' }, onSpawn });
 }
 
 const rawSet = (dir: string, stem: string): string[] =>

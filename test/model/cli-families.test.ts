@@ -6,21 +6,15 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFile } from 'node:child_process';
-import { SHARED, sharedAsset } from '../helpers';
+import { SHARED, sharedAsset, runSyco } from '../helpers';
 import { HF_REL, npy, slab, goldenNameOf, variantBase, meta, excess, untilEos } from './_hfoptimum';
 
 const ROOT = join(SHARED, HF_REL);
 const TOL = 1e-5;
 
-function cli(args: string[], quiet = true): Promise<{ code: number; out: string; err: string }> {
-  const env = { ...process.env, SYCO_QUIET: quiet ? '1' : '' };
-  return new Promise((done) => {
-    execFile(process.execPath, ['bin/syco.js', ...args], { maxBuffer: 1 << 26, env }, (error, stdout, stderr) => {
-      const code = error ? (typeof (error as { code?: unknown }).code === 'number' ? (error as { code: number }).code : 1) : 0;
-      done({ code, out: stdout, err: stderr });
-    });
-  });
+async function cli(args: string[], quiet = true): Promise<{ code: number; out: string; err: string }> {
+  const r = await runSyco(args, { env: { SYCO_QUIET: quiet ? '1' : '' } });
+  return { code: r.code ?? 1, out: r.stdout, err: r.stderr };
 }
 
 function close(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string): void {

@@ -4,20 +4,15 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFile } from 'node:child_process';
 import { readNpy } from '../../lib/util/npy';
 import { maxAbsDiff } from '../../lib/util/matrix';
-import { sharedAsset } from '../helpers';
+import { sharedAsset, runSyco } from '../helpers';
 import { golden } from './_golden';
 
 /** Run the CLI in a child process (the test runner reports over this process's stdout); exit code, stdout, stderr. */
-function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolvePromise) => {
-    execFile(process.execPath, ['bin/syco.js', ...args], { maxBuffer: 1 << 24 }, (error, stdout, stderr) => {
-      const code = error ? (typeof (error as { code?: unknown }).code === 'number' ? (error as { code: number }).code : 1) : 0;
-      resolvePromise({ code, out: stdout, err: stderr });
-    });
-  });
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const r = await runSyco(args);
+  return { code: r.code ?? 1, out: r.stdout, err: r.stderr };
 }
 
 test('syco forward writes <hook>.L<layer>.npy at the requested positions, logits.npy and manifest.json', async (t) => {

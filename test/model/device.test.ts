@@ -2,19 +2,16 @@
 // onnxruntime-node lacks the provider the error names it and how to install it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { checkDevice, executionProviders, resolveDevice, loadHookedModel } from '../../lib/model/index';
+import { runSyco } from '../helpers';
 
-function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; err: string }> {
-  return new Promise((done) => {
-    execFile(process.execPath, ['bin/syco.js', ...args], { env: { ...process.env, ...env } }, (error, _stdout, stderr) => {
-      done({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, err: stderr });
-    });
-  });
+async function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; err: string }> {
+  const r = await runSyco(args, { env });
+  return { code: r.code ?? 1, err: r.stderr };
 }
 
 /** True when this onnxruntime-node can really run CUDA (then the refusal cannot be tested here). */

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { after, before, test } from 'node:test';
 import { plotlySource } from '../../lib/plots/html';
 import { type MiniDocument, launchTestBrowser } from '../plots/browser';
-import { JUPYTER_PYTHON, needChromium, needJupyter } from '../helpers';
+import { JUPYTER_PYTHON, needChromium, needJupyter, runProcess, type ProcessResult } from '../helpers';
 
 /** The page's document inside page.evaluate callbacks (no DOM types in this project). */
 declare const document: MiniDocument;
@@ -15,16 +14,8 @@ declare const document: MiniDocument;
 const RUNNER = 'scripts/run-notebooks.py';
 const FIX = 'test/fixtures/notebooks';
 
-function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(JUPYTER_PYTHON, [RUNNER, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('error', reject);
-    p.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function run(args: string[]): Promise<ProcessResult> {
+  return runProcess(JUPYTER_PYTHON, [RUNNER, ...args]);
 }
 
 interface Output {
@@ -97,16 +88,8 @@ test('runner refuses to write executed copies into notebooks/ and reports missin
   assert.match(m.stderr, /no such notebook: test\/fixtures\/notebooks\/missing\.ipynb/);
 });
 
-function runTslab(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['scripts/run-notebooks-tslab.mjs', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('error', reject);
-    p.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function runTslab(args: string[]): Promise<ProcessResult> {
+  return runProcess(process.execPath, ['scripts/run-notebooks-tslab.mjs', ...args]);
 }
 
 test('in-process runner (tslab kernel handler, no Jupyter) gives the good notebook the outputs Jupyter stores', async () => {

@@ -10,12 +10,11 @@
 // "TypeScript (syco, tslab)" kernel. Notebooks with the same settings share one run folder under SYCO_RUNS, so a second
 // run re-uses every stage computed by the first.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, test } from 'node:test';
-import { JUPYTER_PYTHON, needJupyter } from '../helpers';
+import { JUPYTER_PYTHON, needJupyter, runProcess, type ProcessResult } from '../helpers';
 import type { HookedModel } from '../../lib/model/types';
 import { fromRows } from '../../lib/util/matrix';
 import type { SycophancyRow } from '../../lib/datasets/types';
@@ -187,19 +186,11 @@ after(() => {
 /** The two ways notebooks execute: Jupyter (nbclient on the repo kernelspec) or tslab's kernel handler in-process. */
 type Runner = 'jupyter' | 'tslab';
 
-function runNotebooks(runner: Runner, files: string[], outDir: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runNotebooks(runner: Runner, files: string[], outDir: string, env: NodeJS.ProcessEnv): Promise<ProcessResult> {
   const [cmd, args] = runner === 'jupyter'
     ? [JUPYTER_PYTHON, ['scripts/run-notebooks.py', ...files, '--output-dir', outDir, '--timeout', '300']]
     : [process.execPath, ['scripts/run-notebooks-tslab.mjs', ...files, '--output-dir', outDir, '--timeout', '300']];
-  return new Promise((res, rej) => {
-    const p = spawn(cmd, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('error', rej);
-    p.on('close', (code) => res({ code, stdout, stderr }));
-  });
+  return runProcess(cmd, args, { cwd: ROOT, env });
 }
 
 /** Execute every notebook on its defaults with one runner and check the executed copies and the shared run folder. */

@@ -1,7 +1,6 @@
 // `syco vectors`, `syco steer` and `syco ab-eval` end to end on stories260K, in child processes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,15 +9,11 @@ import { openActivationStore } from '../../lib/activations/store';
 import { loadHookedModel } from '../../lib/model/index';
 import { computeVectors, loadVectors } from '../../lib/steering/index';
 import { maxAbsDiff } from '../../lib/util/matrix';
-import { holdLock, sharedAsset } from '../helpers';
+import { holdLock, runSyco, sharedAsset } from '../helpers';
 
-function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolvePromise) => {
-    execFile(process.execPath, ['bin/syco.js', ...args], { maxBuffer: 1 << 24, env: { ...process.env, SYCO_QUIET: '1' } }, (error, stdout, stderr) => {
-      const code = error ? (typeof (error as { code?: unknown }).code === 'number' ? (error as { code: number }).code : 1) : 0;
-      resolvePromise({ code, out: stdout, err: stderr });
-    });
-  });
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const r = await runSyco(args);
+  return { code: r.code ?? 1, out: r.stdout, err: r.stderr };
 }
 
 const PAIRS = [

@@ -1,12 +1,11 @@
 // Failures shown as failures: a judge that scored nothing makes the report mark its stage FAILED (error counts, first
 // error) instead of a table of zeros, and syco run says so on stderr and exits 3.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { sharedAsset } from '../helpers';
+import { runProcess, sharedAsset } from '../helpers';
 import { startLoopback } from '../judge/loopback';
 import type { JudgeReport } from '../../lib/judge/judge';
 import { dependantsOf, failedNeeds, judgeStageStatus, RUN_STEP_NEEDS, RUN_STEPS, stageStatusSection } from '../../lib/study/stage-status';
@@ -16,15 +15,9 @@ import { buildReport } from '../../lib/report/index';
 const tmp = mkdtempSync(join(tmpdir(), 'syco-status-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((res, rej) => {
-    const p = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '', stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('error', rej);
-    p.on('close', (status) => res({ status, stdout, stderr }));
-  });
+async function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const r = await runProcess(cmd, args, { env });
+  return { status: r.code, stdout: r.stdout, stderr: r.stderr };
 }
 
 function report(scored: number, parse: number, request: number): JudgeReport {
