@@ -13,7 +13,7 @@ import { shardRange, type ShardInfo, type ShardSpec } from './shards';
 
 /** Default token budget of a forward pass when neither batchSize nor batchTokens is given. */
 export const DEFAULT_BATCH_TOKENS = 2048;
-import { checkPairsContext } from './context';
+import { checkPairsContext, encodePairs } from './context';
 
 /** The fields of a contrastive pair that extraction needs (the datasets stage's Pair has them all). */
 export interface PairTexts {
@@ -260,7 +260,9 @@ export async function extractActivations(opts: ExtractOptions): Promise<ExtractS
       },
     };
   }
-  const ctx = checkPairsContext(model, pairs, source, opts.maxTokens);
+  // Each text is encoded once, for the context check and the length-aware batch plan (and the forward passes).
+  const ids = batchTokens !== undefined || model.maxPositions !== undefined || opts.maxTokens !== undefined ? encodePairs(model, pairs) : undefined;
+  const ctx = checkPairsContext(model, pairs, source, opts.maxTokens, ids);
   const N = pairs.length;
   const H = model.hiddenSize;
 
@@ -352,30 +354,17 @@ export async function extractActivations(opts: ExtractOptions): Promise<ExtractS
     }
     // The batches: the same plan as the run started with when the batching is unchanged (so a resumed run is
     // byte-identical to an uninterrupted one), else a new plan over the pairs not yet done.
-    const texts = (i: number): [string, string] => [pairs[i].sycophantic, pairs[i].non_sycophantic];
-    let ids: (number[] | undefined)[] = [];
     let plan: number[][];
     let firstBatch = 0;
     const prefix = new DonePrefix(N, startDone);
     if (batchTokens === undefined) {
       plan = planBatches(new Array<number>(N).fill(1), { maxItems: pairsPerBatch }, startDone);
     } else {
-      ids = new Array(2 * N);
-      const lengths = new Array<number>(N).fill(0);
-      for (let i = startDone; i < N; i++) {
-        const [a, b] = texts(i);
-        ids[2 * i] = model.encode(a);
-        ids[2 * i + 1] = model.encode(b);
-        lengths[i] = Math.max(ids[2 * i]!.length, ids[2 * i + 1]!.length);
-      }
+      const lengths = Array.from({ length: N }, (_, i) => Math.max(ids![2 * i].length, ids![2 * i + 1].length));
       const planOpts = { batchTokens, maxItems: pairsPerBatch, window: sortWindow, rowsPerItem: 2 };
       const batchesDone = Number(manifest.counts.batches ?? 0);
       if (sameBatching && batchesDone > 0 && startDone < N) {
-        // Replay the run's own plan (lengths of done pairs are not needed: windows are aligned to pair indices).
-        for (let i = 0; i < startDone; i++) {
-          const [a, b] = texts(i);
-          lengths[i] = Math.max(model.encode(a).length, model.encode(b).length);
-        }
+        // Replay the run's own plan (so that a resumed run is byte-identical to an uninterrupted one).
         plan = planBatches(lengths, planOpts);
         firstBatch = Math.min(batchesDone, plan.length);
         prefix.mark(plan.slice(0, firstBatch).flat());
@@ -394,9 +383,9 @@ export async function extractActivations(opts: ExtractOptions): Promise<ExtractS
       const start = members[0];
       const end = members[n - 1] + 1;
       const what = members.length === end - start && members.every((x, j) => x === start + j) ? `pairs ${start}-${end - 1}` : `pairs ${members.slice(0, 6).join(', ')}${n > 6 ? ', …' : ''}`;
-      const inputs = batchTokens === undefined
-        ? [...members.map((i) => texts(i)[0]), ...members.map((i) => texts(i)[1])]
-        : [...members.map((i) => ids[2 * i]!), ...members.map((i) => ids[2 * i + 1]!)];
+      const inputs = ids
+        ? [...members.map((i) => ids[2 * i]), ...members.map((i) => ids[2 * i + 1])]
+        : [...members.map((i) => pairs[i].sycophantic), ...members.map((i) => pairs[i].non_sycophantic)];
       let tick = performance.now();
       let res: Awaited<ReturnType<HookedModel['run']>>;
       try {

@@ -27,6 +27,16 @@ export function contextMessage(what: string, tokens: number, limit: number,
 }
 
 /**
+ * One error for every sequence longer than the context, before anything is computed: "<where>: N <what> longer than the
+ * model's context …; nothing was computed. <fix>, or truncate with --max-tokens N …" and the first five, one a line.
+ */
+export function overContextError(where: string, what: string, over: readonly string[], limit: number | undefined, fix: string): Error {
+  return new Error(`${where}: ${over.length} ${what} longer than the model's context of ${limit} positions (max_position_embeddings); ` +
+    `nothing was computed. ${fix}, or truncate with --max-tokens N (keeps the first token and the last N − 1):\n  - ` +
+    over.slice(0, 5).join('\n  - ') + (over.length > 5 ? `\n  - … and ${over.length - 5} more` : ''));
+}
+
+/**
  * Fit one token sequence to the context: unchanged when it fits; cut to `maxTokens` (keeping the first token, e.g.
  * BOS, and the last maxTokens − 1) when that is given; otherwise a ContextLengthError. Returns ids and tokens dropped.
  */

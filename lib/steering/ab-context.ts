@@ -1,6 +1,6 @@
 // A/B prompts must fit the model's context: refuse the items that do not (naming each and its length), or cut them
 // to maxTokens when asked (the first token and the end of the prompt, where the question and "Answer: (" are).
-import { fitContext, ContextLengthError } from '../model/context';
+import { ContextLengthError, fitContext, overContextError } from '../model/context';
 import type { PreparedAbItem } from './ab';
 
 /** Fit every prepared A/B prompt to the context (or to maxTokens); returns the items and how many were cut. */
@@ -19,10 +19,6 @@ export function fitAbPrompts(prepared: PreparedAbItem[], limit: number | undefin
       return it;
     }
   });
-  if (over.length) {
-    throw new Error(`A/B evaluation: ${over.length} prompt(s) longer than the model's context of ${limit} positions (max_position_embeddings); ` +
-      `nothing was computed. Use shorter items, or truncate with --max-tokens N (keeps the first token and the last N − 1):\n  - ` +
-      over.slice(0, 5).join('\n  - ') + (over.length > 5 ? `\n  - … and ${over.length - 5} more` : ''));
-  }
+  if (over.length) throw overContextError('A/B evaluation', 'prompt(s)', over, limit, 'Use shorter items');
   return { items, truncated };
 }
