@@ -1,55 +1,10 @@
 // A tiny ONNX graph builder and a synchronous onnxruntime-node session wrapper, so that ORT's MLAS kernels can serve
-// as the toolkit's matrix-multiply engine. The protobuf is encoded by hand (only the handful of fields a one-node
-// graph needs); sessions are created and run through onnxruntime-node's native binding, which is synchronous (the
-// public API only wraps it in promises).
+// as the toolkit's matrix-multiply engine. Models are encoded with the ONNX schema the graph editor uses; sessions are
+// created and run through onnxruntime-node's native binding, which is synchronous (the public API only wraps it in
+// promises).
 import { Tensor } from 'onnxruntime-node';
 import { binding, initOrt } from 'onnxruntime-node/dist/binding.js';
-
-// ------------------------------------------------------------------ protobuf encoding
-class PbWriter {
-  private parts: number[] = [];
-
-  private varint(v: number): void {
-    // non-negative integers up to 2^53
-    while (v >= 0x80) {
-      this.parts.push((v % 0x80) | 0x80);
-      v = Math.floor(v / 0x80);
-    }
-    this.parts.push(v);
-  }
-
-  int(field: number, v: number): this {
-    this.varint(field * 8);
-    this.varint(v);
-    return this;
-  }
-
-  float(field: number, v: number): this {
-    this.varint(field * 8 + 5);
-    const b = new Uint8Array(new Float32Array([v]).buffer);
-    for (const x of b) this.parts.push(x);
-    return this;
-  }
-
-  bytes(field: number, b: Uint8Array): this {
-    this.varint(field * 8 + 2);
-    this.varint(b.length);
-    for (const x of b) this.parts.push(x);
-    return this;
-  }
-
-  str(field: number, s: string): this {
-    return this.bytes(field, new TextEncoder().encode(s));
-  }
-
-  msg(field: number, w: PbWriter): this {
-    return this.bytes(field, w.finish());
-  }
-
-  finish(): Uint8Array {
-    return Uint8Array.from(this.parts);
-  }
-}
+import { onnxType } from '../util/onnx-schema';
 
 /** ONNX element type code of float32. */
 export const ONNX_FLOAT = 1;
@@ -71,47 +26,34 @@ export interface OnnxNode {
   attrs?: Record<string, number | number[] | { f: number }>;
 }
 
-function valueInfo(v: OnnxValueInfo): PbWriter {
-  const shape = new PbWriter();
-  for (const d of v.shape) {
-    const dim = new PbWriter();
-    if (typeof d === 'number') dim.int(1, d);
-    else dim.str(2, d);
-    shape.msg(1, dim);
-  }
-  const tensor = new PbWriter().int(1, v.elemType ?? ONNX_FLOAT).msg(2, shape);
-  return new PbWriter().str(1, v.name).msg(2, new PbWriter().msg(1, tensor));
+function valueInfo(v: OnnxValueInfo): object {
+  const dim = v.shape.map((d) => (typeof d === 'number' ? { dim_value: d } : { dim_param: d }));
+  return { name: v.name, type: { tensor_type: { elem_type: v.elemType ?? ONNX_FLOAT, shape: { dim } } } };
 }
 
-/** Encode a single-graph ONNX model (opset 17) as protobuf bytes. */
+function attribute(name: string, val: number | number[] | { f: number }): object {
+  if (Array.isArray(val)) return { name, type: 7, ints: val }; // INTS
+  if (typeof val === 'number') return { name, type: 2, i: val }; // INT
+  return { name, type: 1, f: val.f }; // FLOAT
+}
+
+/** Encode a single-graph ONNX model (opset 17) as protobuf bytes, with the project's one ONNX schema (util/onnx-schema). */
 export function encodeOnnxModel(g: { nodes: OnnxNode[]; inputs: OnnxValueInfo[]; outputs: OnnxValueInfo[]; name?: string }): Uint8Array {
-  const graph = new PbWriter();
-  g.nodes.forEach((n, k) => {
-    const node = new PbWriter();
-    for (const i of n.inputs) node.str(1, i);
-    for (const o of n.outputs) node.str(2, o);
-    node.str(3, `n${k}`).str(4, n.op);
-    for (const [name, val] of Object.entries(n.attrs ?? {})) {
-      const a = new PbWriter().str(1, name);
-      if (Array.isArray(val)) {
-        for (const x of val) a.int(8, x);
-        a.int(20, 7); // INTS
-      } else if (typeof val === 'number') {
-        a.int(3, val).int(20, 2); // INT
-      } else {
-        a.float(2, val.f).int(20, 1); // FLOAT
-      }
-      node.msg(5, a);
-    }
-    graph.msg(1, node);
-  });
-  graph.str(2, g.name ?? 'g');
-  for (const v of g.inputs) graph.msg(11, valueInfo(v));
-  for (const v of g.outputs) graph.msg(12, valueInfo(v));
-  const model = new PbWriter().int(1, 8).str(2, 'syco-linalg');
-  model.msg(8, new PbWriter().str(1, '').int(2, 17));
-  model.msg(7, graph);
-  return model.finish();
+  const ModelProto = onnxType('ModelProto');
+  return ModelProto.encode(ModelProto.fromObject({
+    ir_version: 8,
+    producer_name: 'syco-linalg',
+    opset_import: [{ domain: '', version: 17 }],
+    graph: {
+      node: g.nodes.map((n, k) => ({
+        input: n.inputs, output: n.outputs, name: `n${k}`, op_type: n.op,
+        attribute: Object.entries(n.attrs ?? {}).map(([name, val]) => attribute(name, val)),
+      })),
+      name: g.name ?? 'g',
+      input: g.inputs.map(valueInfo),
+      output: g.outputs.map(valueInfo),
+    },
+  })).finish();
 }
 
 // ------------------------------------------------------------------ synchronous sessions

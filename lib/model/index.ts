@@ -5,10 +5,10 @@ export type {
 export { loadHookedModel, OnnxHookedModel, prepareHookedGraph, defaultCacheDir, cachedFileSha256, sessionOptions, argmaxFirst, sampleToken } from './hooked';
 export type { PreparedGraph } from './hooked';
 export {
-  decodeModel, encodeModel, scanFields, OnnxGraphEditor, makeValueInfo, tensorTypeOf, attrValue, intAttr, intsAttr, writeChunksAtomic, concatChunks, DataType,
+  decodeModel, encodeModel, scanFields, OnnxGraphEditor, makeValueInfo, tensorTypeOf, attrValue, intAttr, intsAttr, concatChunks, DataType,
 } from './onnx';
 export type { OnnxNode, OnnxValueInfo, RawField, InitializerInfo, Dim } from './onnx';
-export { ONNX_PROTO, onnxRoot, onnxType } from './onnx-schema';
+export { onnxType } from '../util/onnx-schema';
 export { findResidualStream, GraphIndex, UnsupportedGraphError, configLayers, configHidden } from './structure';
 export type { ResidualSite, ResidualStructure } from './structure';
 export {

@@ -1,8 +1,6 @@
-import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { dirname } from 'node:path';
-import { onnxType } from './onnx-schema';
-import { withPath } from '../util/fs';
+import { closeSync, fstatSync, openSync, readSync, writeFileSync, writeSync } from 'node:fs';
+import { onnxType } from '../util/onnx-schema';
+import { atomicWriteFile, atomicWriteWith, withPath } from '../util/fs';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -493,14 +491,14 @@ export class OnnxGraphEditor {
     }
     const src = this.src;
     if (src instanceof FileSource) {
-      writeAtomic(path, (fd) => {
+      atomicWriteWith(path, (fd) => {
         for (const p of parts) {
-          if (p instanceof Uint8Array) writeAll(fd, p);
+          if (p instanceof Uint8Array) writeFileSync(fd, p);
           else src.copyTo(fd, p[0], p[1]);
         }
       });
     } else {
-      writeChunksAtomic(path, parts.map((p) => (p instanceof Uint8Array ? p : src.slice(p[0], p[1]))));
+      atomicWriteFile(path, parts.map((p) => (p instanceof Uint8Array ? p : src.slice(p[0], p[1]))));
     }
   }
 
@@ -589,36 +587,6 @@ export function attrValue(node: OnnxNode, name: string): any {
     case 6: return a.floats;
     case 7: return a.ints.map((x: any) => Number(x));
     default: return a;
-  }
-}
-
-function writeAll(fd: number, c: Uint8Array): void {
-  let off = 0;
-  while (off < c.length) off += writeSync(fd, c, off, c.length - off);
-}
-
-/** Write byte chunks to a file atomically (temporary sibling, fsync, rename). */
-export function writeChunksAtomic(path: string, chunks: Uint8Array[]): void {
-  writeAtomic(path, (fd) => {
-    for (const c of chunks) writeAll(fd, c);
-  });
-}
-
-function writeAtomic(path: string, write: (fd: number) => void): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  try {
-    const fd = openSync(tmp, 'w');
-    try {
-      write(fd);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-  } catch (err) {
-    try { unlinkSync(tmp); } catch { /* gone */ }
-    throw withPath(err, path);
   }
 }
 

@@ -2,14 +2,17 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync, openSync, fsyncSync, closeSync, unlinkSync } from 'node:fs';
 import { dirname, resolve, join } from 'node:path';
 
-/** Write a file atomically: write a temporary sibling, fsync, then rename over the target. */
-export function atomicWriteFile(path: string, data: string | Uint8Array): void {
+/**
+ * Write a file atomically: `write` fills a temporary sibling (through its descriptor), which is fsynced and renamed over
+ * the target; on any error the temporary file is removed and the error names the target.
+ */
+export function atomicWriteWith(path: string, write: (fd: number) => void): void {
   mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
     const fd = openSync(tmp, 'w');
     try {
-      writeFileSync(fd, data);
+      write(fd);
       fsyncSync(fd);
     } finally {
       closeSync(fd);
@@ -19,6 +22,14 @@ export function atomicWriteFile(path: string, data: string | Uint8Array): void {
     try { unlinkSync(tmp); } catch { /* already gone */ }
     throw withPath(err, path);
   }
+}
+
+/** Write a file atomically (atomicWriteWith): a string, bytes, or byte chunks written one after another. */
+export function atomicWriteFile(path: string, data: string | Uint8Array | readonly Uint8Array[]): void {
+  atomicWriteWith(path, (fd) => {
+    if (typeof data === 'string' || data instanceof Uint8Array) writeFileSync(fd, data);
+    else for (const c of data) writeFileSync(fd, c);
+  });
 }
 
 /** The error with its file or folder named (`<path>: <message>`) unless the message names it already; the code is kept. */
