@@ -3,6 +3,7 @@ import type { Command } from './index';
 import { parseFlags, UsageError } from './args';
 import { EXPORT_FORMATS, type ExportFormat } from '../plots/export';
 import { parseListOf, settingFlags, settingsFromFlags, settingsUsage } from '../study/settings';
+import { configureRuntime } from '../util/runtime';
 
 const USAGE = `usage: syco formats [--model <dir|hub id>] [--data <dir|file|url|upstream>] [--out <dir>] [flags]
 
@@ -37,7 +38,7 @@ export const command: Command = {
     } catch (err) {
       throw new UsageError(`syco formats: ${(err as Error).message}`);
     }
-    if (values.quiet) process.env.SYCO_QUIET = '1';
+    if (values.quiet) configureRuntime({ quiet: true });
     const { compareFormats } = await import('../study/formats');
     const r = await compareFormats(cfg, { dir: typeof values.out === 'string' ? resolve(values.out) : undefined, formats, quiet: Boolean(values.quiet) });
     process.stdout.write(JSON.stringify({ dir: r.dir, report: r.report, figures: r.figures.length }) + '\n');

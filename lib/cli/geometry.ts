@@ -3,6 +3,7 @@ import type { Command } from './index';
 import { choicesHelp, hookFlag, hookFlagHelp, intFlag, numberFlag, oneOfFlag, parseFlags, parseLayers, required } from './args';
 import { PROJECTION_METHODS, PROJECTIONS } from '../geometry/methods';
 import type { SavedLayerProjection } from '../geometry/saved';
+import { configureRuntime } from '../util/runtime';
 
 const USAGE = `usage: syco geometry --acts <dir> --method ${PROJECTION_METHODS.join('|')} --out <file.json>
                      [--hook resid] [--layers all|i-j|a,b] [--dims 2|3] [--of both|diff] [--seed S]
@@ -52,7 +53,7 @@ export const command: Command = {
     const neighbors = intFlag('geometry', 'neighbors', values.neighbors, 1);
     const threads = intFlag('geometry', 'threads', values.threads, 1);
     const pcaDims = values['pca-dims'] === 'none' ? false : intFlag('geometry', 'pca-dims', values['pca-dims'], 2);
-    if (values.quiet) process.env.SYCO_QUIET = '1';
+    if (values.quiet) configureRuntime({ quiet: true });
 
     // Loaded lazily so that usage errors never load the numeric code.
     const { openActivationStore } = await import('../activations/store');

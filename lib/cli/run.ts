@@ -4,6 +4,7 @@ import { EXIT_INCOMPLETE, parseFlags, UsageError } from './args';
 import { onInterrupt, shellArg, withOut } from './interrupt';
 import { EXPORT_FORMATS, type ExportFormat } from '../plots/export';
 import { parseInt_, parseListOf, settingFlags, settingsFromFlags, settingsUsage, STAGES, type StageName } from '../study/settings';
+import { configureRuntime } from '../util/runtime';
 
 const USAGE = `usage: syco run [--model <dir|hub id>] [--data <dir|file|url|upstream>] [--out <run dir>] [flags]
        (npm start -- [flags])
@@ -70,7 +71,7 @@ export const command: Command = {
     } catch (err) {
       throw new UsageError(`syco run: ${(err as Error).message}`);
     }
-    if (values.quiet) process.env.SYCO_QUIET = '1';
+    if (values.quiet) configureRuntime({ quiet: true });
     const { runStudy } = await import('../study/run');
     const { judgeRetryNote, STOPPED_WITH_ERROR } = await import('../study/stage-status');
     const { timestampRunDir } = await import('../study/study');

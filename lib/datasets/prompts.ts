@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
-import { extname, join, resolve } from 'node:path';
-import { projectRoot } from '../util/fs';
+import { extname, join } from 'node:path';
+import { projectRoot, sharedDir } from '../util/fs';
 import { DatasetError, readDatasetText } from './errors';
 
 function kind(v: unknown): string {
@@ -58,19 +58,14 @@ export function defaultOpinionPrompts(): string[] {
   return loadPromptList(defaultOpinionPromptsPath());
 }
 
-/** Default shared-assets folder: $SYCO_SHARED, else `../shared` beside the project. */
-export function defaultSharedDir(): string {
-  return resolve(process.env.SYCO_SHARED ?? join(projectRoot(), '..', 'shared'));
-}
-
 /** Path of the original study's persona prompt list inside a shared-assets folder. */
-export function studyPersonaPromptsPath(sharedDir: string = defaultSharedDir()): string {
-  return join(sharedDir, 'datasets', 'seed-eval-sentences', 'persona_prompts.json');
+export function studyPersonaPromptsPath(dir: string = sharedDir()): string {
+  return join(dir, 'datasets', 'seed-eval-sentences', 'persona_prompts.json');
 }
 
 /** Path of the original study's opinion prompt list inside a shared-assets folder. */
-export function studyOpinionPromptsPath(sharedDir: string = defaultSharedDir()): string {
-  return join(sharedDir, 'datasets', 'seed-eval-sentences', 'opinion_prompts.json');
+export function studyOpinionPromptsPath(dir: string = sharedDir()): string {
+  return join(dir, 'datasets', 'seed-eval-sentences', 'opinion_prompts.json');
 }
 
 /** Load the study's persona prompts from a path (default: the shared copy). */

@@ -7,6 +7,7 @@ import { kernels } from './bhkernels';
 import { ForcePool } from './bhpool';
 import { knn, pairwiseSqDist } from './knn';
 import { reduceForEmbedding } from './reduce';
+import { runtime } from '../util/runtime';
 
 /** Options of t-SNE; defaults follow scikit-learn 1.2's TSNE. */
 export interface TsneOptions {
@@ -368,11 +369,10 @@ function gradientDescent(
   return { error, it: Math.min(i, nIter - 1) };
 }
 
-/** Helper threads to use by default: 2 when the machine has more than one core (or $SYCO_THREADS), else 1. */
+/** Helper threads to use by default: 2 when the machine has more than one core (or runtime().threads, at most 2), else 1. */
 function defaultThreads(): number {
-  const env = Number(process.env.SYCO_THREADS);
-  if (Number.isInteger(env) && env > 0) return Math.min(env, 2);
-  return Math.min(2, availableParallelism());
+  const t = runtime().threads;
+  return Math.min(2, t ?? availableParallelism());
 }
 
 /** t-SNE embedding of the rows of X (exact or Barnes–Hut), deterministic for a seed; sklearn 1.2 defaults. */

@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { projectRoot } from '../util/fs';
+import { sharedDir } from '../util/fs';
 import { ORGANISM_MODEL } from '../util/organism';
 import { BackendRequestError, kindOfStatus, retryAfterMs } from './retry';
 import type { ChatMessage } from './rubric';
@@ -59,7 +59,7 @@ export const DEFAULT_MODELS: Record<BackendSpec['backend'], string> = {
 
 /** The default local judge model folder: stories260K-onnx in the shared assets ($SYCO_SHARED or ../shared) when they are there, else the built-in organism (no real judge either way; offline plumbing). */
 export function defaultLocalModel(): string {
-  const shared = join(resolve(process.env.SYCO_SHARED ?? join(projectRoot(), '..', 'shared')), 'models', 'stories260K-onnx');
+  const shared = join(sharedDir(), 'models', 'stories260K-onnx');
   return existsSync(shared) ? shared : ORGANISM_MODEL;
 }
 

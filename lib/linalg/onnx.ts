@@ -5,6 +5,7 @@
 import { Tensor } from 'onnxruntime-node';
 import { binding, initOrt } from 'onnxruntime-node/dist/binding.js';
 import { onnxType } from '../util/onnx-schema';
+import { runtime } from '../util/runtime';
 
 /** ONNX element type code of float32. */
 export const ONNX_FLOAT = 1;
@@ -63,10 +64,9 @@ interface NativeSession {
   outputMetadata: { name: string }[];
 }
 
-/** Number of intra-op threads ORT uses for linear algebra (default: 2, or $SYCO_THREADS). */
+/** Number of intra-op threads ORT uses for linear algebra (runtime().threads, default 2). */
 export function linalgThreads(): number {
-  const t = Number(process.env.SYCO_THREADS);
-  return Number.isInteger(t) && t > 0 ? t : 2;
+  return runtime().threads ?? 2;
 }
 
 /** A synchronous ONNX Runtime session over an in-memory model (CPU execution provider). */
@@ -83,7 +83,7 @@ export class SyncSession {
       interOpNumThreads: 1,
       graphOptimizationLevel: 'all',
       executionMode: 'sequential',
-      extra: { session: { intra_op: { allow_spinning: process.env.SYCO_ORT_SPIN ?? '0' } } },
+      extra: { session: { intra_op: { allow_spinning: runtime().ortSpin ? '1' : '0' } } },
     });
     this.outputNames = this.native.outputMetadata.map((m) => m.name);
   }

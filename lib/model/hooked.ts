@@ -9,7 +9,7 @@ import { atomicWriteJson, fileSha256, projectRoot, readJsonFile } from '../util/
 import { Rng } from '../util/rng';
 import { HOOK_NAMES, isHookName } from './types';
 import type {
-  CaptureRequest, CaptureResult, GenerateOptions, GenerateResult, HookName, HookedModel, LoadOptions, Position, SteeringVector,
+  CaptureRequest, CaptureResult, GenerateOptions, GenerateResult, HookedModel, LoadOptions, Position, SteeringVector,
 } from './types';
 import { OnnxGraphEditor } from './onnx';
 import { findResidualStream, configLayers } from './structure';
@@ -20,6 +20,7 @@ import {
 import { isLocalModel, loadConfigAndTokenizer, onnxFileName, resolveModelFile, resolveOnnxFile } from './resolve';
 import { SessionPool, feedsFor, variantFor } from './prune';
 import { checkDevice, executionProviders, resolveDevice, type Device } from './device';
+import { runtime } from '../util/runtime';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -519,7 +520,7 @@ export class OnnxHookedModel implements HookedModel {
     const generated: number[] = [];
     // A graph without past inputs has no KV cache: recompute the whole sequence each step.
     const recompute = this.pastInputs.length === 0;
-    if (recompute && !this.recomputeNoticed && maxNew > 1 && process.env.SYCO_QUIET !== '1') {
+    if (recompute && !this.recomputeNoticed && maxNew > 1 && !runtime().quiet) {
       process.stderr.write(`note: ${this.modelFile} has no past_key_values inputs: generation recomputes the whole sequence each step (slower)\n`);
     }
     this.recomputeNoticed ||= recompute;
@@ -629,7 +630,7 @@ export function sessionOptions(threads?: number, device: Device = 'cpu'): ort.In
     interOpNumThreads: 1,
     ...(threads ? { intraOpNumThreads: threads } : {}),
     logSeverityLevel: 3,
-    extra: { session: { intra_op: { allow_spinning: process.env.SYCO_ORT_SPIN === '1' ? '1' : '0' } } },
+    extra: { session: { intra_op: { allow_spinning: runtime().ortSpin ? '1' : '0' } } },
   };
 }
 

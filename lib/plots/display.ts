@@ -5,6 +5,7 @@ import { projectRoot } from '../util/fs';
 import { inTslabKernel } from '../util/kernel';
 import { describeFigure, figureHtml, sharedPlotlySource } from './html';
 import type { Figure } from './types';
+import { runtime } from '../util/runtime';
 
 /** The subset of tslab's `display` used here. */
 export interface HtmlDisplay {
@@ -19,7 +20,7 @@ let tslabDisplay: HtmlDisplay | null | undefined;
 export function notebookDisplay(): HtmlDisplay | null {
   if (tslabDisplay !== undefined) return tslabDisplay;
   tslabDisplay = null;
-  if (process.env.SYCO_DISPLAY === 'text' || !inTslabKernel()) return tslabDisplay;
+  if (runtime().textDisplay || !inTslabKernel()) return tslabDisplay;
   // Prefer the tslab package that runs this kernel (its display talks to the live session), then the project's.
   const bases: string[] = [];
   try {
@@ -74,5 +75,5 @@ export function showFigure(fig: Figure, opts: ShowOptions = {}): void {
     }
   }
   const text = describeFigure(fig);
-  if (!process.env.SYCO_QUIET) process.stdout.write(text + '\n');
+  if (!runtime().quiet) process.stdout.write(text + '\n');
 }

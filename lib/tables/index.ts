@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as aq from 'arquero';
 import { atomicWriteFile, projectRoot } from '../util/fs';
+import { runtime } from '../util/runtime';
 
 /** A column table (arquero's ColumnTable). */
 export type Table = ReturnType<typeof aq.from>;
@@ -274,10 +275,10 @@ export interface HtmlSink {
 /**
  * The tslab display of the running kernel, or null outside a tslab kernel. It never loads tslab itself: it looks for
  * tslab's already-loaded `jupyter` module (the kernel loads it) and its live display writer. `SYCO_DISPLAY=text`
- * forces null.
+ * (runtime().textDisplay) forces null.
  */
 export function tslabDisplay(): HtmlSink | null {
-  if (process.env.SYCO_DISPLAY === 'text') return null;
+  if (runtime().textDisplay) return null;
   const req = createRequire(join(projectRoot(), 'package.json'));
   for (const key of Object.keys(req.cache)) {
     if (!/[\\/]tslab[\\/]dist[\\/]jupyter\.js$/.test(key)) continue;

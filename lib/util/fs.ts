@@ -91,3 +91,8 @@ export function projectRoot(): string {
     dir = up;
   }
 }
+
+/** The shared-assets folder: $SYCO_SHARED, else `../shared` beside the project. */
+export function sharedDir(): string {
+  return resolve(process.env.SYCO_SHARED ?? join(projectRoot(), '..', 'shared'));
+}

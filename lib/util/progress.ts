@@ -1,4 +1,5 @@
 import { inTslabKernel } from './kernel';
+import { runtime } from './runtime';
 /** Options for a progress reporter. */
 export interface ProgressOptions {
   /** What is being counted, shown before the bar. */
@@ -53,7 +54,7 @@ export class Progress {
     this.stream = opts.stream ?? (this.inPlace ? process.stdout : process.stderr);
     this.tty = this.inPlace || Boolean(this.stream.isTTY);
     this.intervalMs = opts.intervalMs ?? 2000;
-    this.quiet = Boolean(opts.quiet) || process.env.SYCO_QUIET === '1';
+    this.quiet = Boolean(opts.quiet) || runtime().quiet;
     if (this.initial > 0 && !this.quiet) this.stream.write(`${this.label}: resuming at ${this.initial}/${this.total}\n`);
   }
 

@@ -11,6 +11,7 @@ import { readNpy, readNpyHeader } from '../../lib/util/npy';
 import type { HookName } from '../../lib/model/types';
 import { FakeModel, fakePairs, fakeValue } from './fake-model';
 import { numpyHeader, numpyWouldWrite } from '../npy-reference';
+import { configureRuntime } from '../../lib/util/runtime';
 
 const made: string[] = [];
 const tmp = (name: string): string => {
@@ -219,9 +220,8 @@ test('progress: onProgress reports committed pairs with rate and ETA', async (t)
   const dir = tmp('progress');
   const seen: number[] = [];
   const lines: string[] = [];
-  const quietEnv = process.env.SYCO_QUIET;
-  delete process.env.SYCO_QUIET;
-  t.after(() => { if (quietEnv !== undefined) process.env.SYCO_QUIET = quietEnv; });
+  const before = configureRuntime({ quiet: false });
+  t.after(() => { configureRuntime(before); });
   await extractActivations(base(dir, undefined, {
     quiet: false,
     progressStream: { write: (s: string) => lines.push(s), isTTY: false },
@@ -251,9 +251,8 @@ test('the arrays are what numpy.save writes: header bytes, dtype <f4, C order, s
 test('resuming with another batch size continues the run and says that low bits may differ', async (t) => {
   const dir = tmp('rebatch');
   await assert.rejects(extractActivations(base(dir, new FakeModel({ failOnCall: 1 }))), /simulated crash/);
-  const quietEnv = process.env.SYCO_QUIET;
-  delete process.env.SYCO_QUIET;
-  t.after(() => { if (quietEnv !== undefined) process.env.SYCO_QUIET = quietEnv; });
+  const before = configureRuntime({ quiet: false });
+  t.after(() => { configureRuntime(before); });
   const lines: string[] = [];
   const s = await extractActivations(base(dir, undefined, { batchSize: 6, quiet: false, progressStream: { write: (x: string) => lines.push(x) } }));
   assert.equal(s.skipped, 2);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { test } from 'node:test';
 import { inTslabKernel, notebookDisplay, probeAccuracyByLayer, showFigure } from '../../lib/plots/index';
+import { configureRuntime } from '../../lib/util/runtime';
 
 test('showFigure outside a tslab kernel prints a one-line summary and never loads tslab', () => {
   assert.equal(inTslabKernel(), false);
@@ -10,20 +11,18 @@ test('showFigure outside a tslab kernel prints a one-line summary and never load
   const fig = probeAccuracyByLayer([{ probe: 'logistic', layer: 0, test: 0.5 }], { subtitle: 'toy' });
   const written: string[] = [];
   const write = process.stdout.write;
-  const quiet = process.env.SYCO_QUIET;
-  delete process.env.SYCO_QUIET;
+  const before = configureRuntime({ quiet: false });
   process.stdout.write = ((s: string) => {
     written.push(String(s));
     return true;
   }) as typeof process.stdout.write;
   try {
     showFigure(fig);
-    process.env.SYCO_QUIET = '1';
+    configureRuntime({ quiet: true });
     showFigure(fig);
   } finally {
     process.stdout.write = write;
-    if (quiet === undefined) delete process.env.SYCO_QUIET;
-    else process.env.SYCO_QUIET = quiet;
+    configureRuntime(before);
   }
   assert.deepEqual(written, ['[figure] Linear-probe accuracy by layer — toy: 1 trace — logistic — held-out (1)\n']);
   assert.equal(tslabLoaded(), false);

@@ -2,15 +2,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Progress } from '../../lib/util/progress';
+import { configureRuntime } from '../../lib/util/runtime';
 
 test('progress in a tslab kernel: carriage-return redraws on stdout, one line as Jupyter renders it, nothing on stderr', async () => {
   const argv = process.argv;
-  const quiet = process.env.SYCO_QUIET;
+  let before: ReturnType<typeof configureRuntime> | undefined;
   const out: string[] = [];
   const err: string[] = [];
   const w1 = process.stdout.write, w2 = process.stderr.write;
   process.argv = [argv[0], '/x/node_modules/tslab/dist/main.js', 'kernel'];
-  delete process.env.SYCO_QUIET;
+  before = configureRuntime({ quiet: false });
   // Only the progress writes (the test runner itself talks to its parent over stdout too).
   process.stdout.write = ((s: string) => (String(s).includes('extract') ? out.push(String(s)) : w1.call(process.stdout, s), true)) as typeof process.stdout.write;
   process.stderr.write = ((s: string) => (String(s).includes('extract') ? err.push(String(s)) : w2.call(process.stderr, s), true)) as typeof process.stderr.write;
@@ -25,7 +26,7 @@ test('progress in a tslab kernel: carriage-return redraws on stdout, one line as
     process.stdout.write = w1;
     process.stderr.write = w2;
     process.argv = argv;
-    if (quiet !== undefined) process.env.SYCO_QUIET = quiet;
+    if (before) configureRuntime(before);
   }
   assert.deepEqual(err, []);
   const text = out.join('');

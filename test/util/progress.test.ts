@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Progress } from '../../lib/util/progress';
+import { configureRuntime } from '../../lib/util/runtime';
 
-process.env.SYCO_QUIET = '0'; // the test runner silences progress; these tests read it
+configureRuntime({ quiet: false }); // the test runner silences progress; these tests read it
 
 function sink(isTTY = false) {
   const lines: string[] = [];
