@@ -4,7 +4,7 @@
 // the CLI's timing breakdown gives the store's overhead (row writes + fsync/manifest commits) against the forward passes.
 // Sizes: SYCO_BENCH_EXTRACT_PAIRS (stories260K, default 200), SYCO_BENCH_EXTRACT_BIG_PAIRS (big model, default 6).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';

@@ -1,9 +1,10 @@
-import { basename, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Command } from './index';
 import { numberFlag, parseFlags, parseLayers, parseNumberList, required, UsageError } from './args';
 import { joinNegativeFlagValues } from './forward';
 import { loadVectors } from '../steering/vectors';
 import { loadSweepPrompts } from '../steering/prompts';
+import { modelTag as modelTagOf } from '../model/tag';
 
 const USAGE = `usage: syco steer --model <dir-or-id> --vectors <dir> --layers <list|i-j> --multipliers <list>
                   --prompts <file> --out <dir> [--max-new-tokens N] [--i-think] [--steer-from all|generated]
@@ -74,7 +75,7 @@ export const command: Command = {
     const vectors = loadVectors(vectorsDir, { layers: sel === 'all' ? undefined : sel });
     let prompts = loadSweepPrompts(promptsPath);
     if (limit !== undefined) prompts = prompts.slice(0, limit);
-    const modelTag = values['model-tag'] ?? basename(modelId.replace(/[\\/]+$/, '')).replace(/[^\w.\-]+/g, '_');
+    const modelTag = values['model-tag'] ?? modelTagOf(modelId);
     const tag = values['pairs-tag'];
     const pairsTag: string | number = tag === undefined ? vectors.meta.pairs : /^\d+$/.test(tag) ? Number(tag) : tag;
 

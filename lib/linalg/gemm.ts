@@ -101,12 +101,6 @@ export function naiveGemmInto(A: Matrix, B: Matrix, C: Matrix, transA = false, t
   }
 }
 
-/** Matrix–vector product y = op(A)·x (float32, MLAS). */
-export function gemv(A: Matrix, x: Float32Array, trans = false): Float32Array {
-  const r = gemm(A, { rows: x.length, cols: 1, data: x }, { transA: trans });
-  return r.data;
-}
-
 /** Sum of squares of all elements (float32 row sums on ORT's ReduceSumSquare, rows summed in float64). */
 export function sumSquares(data: Float32Array): number {
   const cols = 4096;

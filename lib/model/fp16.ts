@@ -49,13 +49,6 @@ export function toFloat16Array(a: ArrayLike<number>): Uint16Array {
   return out;
 }
 
-/** Uint16Array of binary16 bits → Float32Array. */
-export function fromFloat16Array(a: Uint16Array): Float32Array {
-  const out = new Float32Array(a.length);
-  for (let i = 0; i < a.length; i++) out[i] = float16BitsToFloat32(a[i]);
-  return out;
-}
-
 function convertTensor(t: any): void {
   if (Number(t.data_type) !== DataType.FLOAT) return;
   let values: Float32Array;

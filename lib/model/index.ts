@@ -5,7 +5,7 @@ export type {
 export { loadHookedModel, OnnxHookedModel, prepareHookedGraph, defaultCacheDir, cachedFileSha256, sessionOptions, argmaxFirst, sampleToken } from './hooked';
 export type { PreparedGraph } from './hooked';
 export {
-  decodeModel, encodeModel, scanFields, OnnxGraphEditor, makeValueInfo, tensorTypeOf, attrValue, intAttr, intsAttr, concatChunks, DataType,
+  decodeModel, encodeModel, scanFields, OnnxGraphEditor, makeValueInfo, tensorTypeOf, intAttr, concatChunks, DataType,
 } from './onnx';
 export type { OnnxNode, OnnxValueInfo, RawField, InitializerInfo, Dim } from './onnx';
 export { onnxType } from '../util/onnx-schema';
@@ -16,7 +16,7 @@ export {
 } from './hooks';
 export type { HookedGraphInfo } from './hooks';
 export { onnxFileName, isLocalModel, resolveModelFile, resolveOnnxFile, loadConfigAndTokenizer, DTYPE_SUFFIX } from './resolve';
-export { float32ToFloat16Bits, float16BitsToFloat32, toFloat16Array, fromFloat16Array, convertModelToFloat16 } from './fp16';
+export { float32ToFloat16Bits, float16BitsToFloat32, toFloat16Array, convertModelToFloat16 } from './fp16';
 export { DEVICES, resolveDevice, checkDevice, executionProviders } from './device';
 export type { Device } from './device';
 export { eliminateDeadNodes, gatherHeadInput, preparePrunedGraph, prunedGraphPath, variantFor, variantKey, SessionPool, PRUNE_VERSION } from './prune';

@@ -1,6 +1,6 @@
 import { closeSync, fstatSync, openSync, readSync, writeFileSync, writeSync } from 'node:fs';
 import { onnxType } from '../util/onnx-schema';
-import { atomicWriteFile, atomicWriteWith, withPath } from '../util/fs';
+import { atomicWriteFile, atomicWriteWith } from '../util/fs';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -569,25 +569,6 @@ export function tensorTypeOf(vi: OnnxValueInfo): { elemType: number; dims: Dim[]
 /** Build an integer attribute. */
 export function intAttr(name: string, value: number): any {
   return { name, type: 2, i: value };
-}
-
-/** Build an integer-list attribute. */
-export function intsAttr(name: string, values: number[]): any {
-  return { name, type: 7, ints: values };
-}
-
-/** Value of a node attribute by name (numbers for INT/FLOAT, arrays for lists), or undefined. */
-export function attrValue(node: OnnxNode, name: string): any {
-  const a = node.attribute?.find((x: any) => x.name === name);
-  if (!a) return undefined;
-  switch (Number(a.type)) {
-    case 1: return a.f;
-    case 2: return Number(a.i);
-    case 3: return Buffer.from(a.s).toString('utf8');
-    case 6: return a.floats;
-    case 7: return a.ints.map((x: any) => Number(x));
-    default: return a;
-  }
 }
 
 /** Concatenate byte chunks into one buffer. */

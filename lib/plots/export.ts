@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
-import { atomicWriteFile, ensureDir, projectRoot } from '../util/fs';
+import { atomicWriteFile, ensureDir } from '../util/fs';
 import { figurePage, plotlySource } from './html';
 import { decodePng, encodeGif, type RgbaImage } from './gif';
 import { figureLayers, layerFigure, layerGrid } from './static';
@@ -150,11 +150,6 @@ export class FigureRenderer {
       rmSync(this.userDir, { recursive: true, force: true });
     }
   }
-}
-
-/** The project's figures/ folder (git-ignored), the default place for exported figures. */
-export function defaultFiguresDir(): string {
-  return join(projectRoot(), 'figures');
 }
 
 /** Write a figure as an HTML page: self-contained (plotly.js inlined), or loading `plotlySrc` (a shared copy beside it); works offline. */

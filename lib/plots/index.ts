@@ -7,8 +7,8 @@ export { mlpActivationBars, cosineHeatmap, type MlpLayerStat, type MlpSeries, ty
 export { steeringHeatmap, judgeScores, type SteeringCell, type SteeringHeatmapOptions, type JudgeScorePoint, type JudgeScoresOptions } from './steering';
 export { plotlySource, plotlyPath, figureHtml, figurePage, figureTitle, describeFigure, escapeHtml, scriptJson, plotlyScriptTag, sharedPlotlySource, type FigureHtmlOptions, type PlotlySource } from './html';
 export { showFigure, notebookDisplay, inTslabKernel, notebookFigureHtml, type ShowOptions, type HtmlDisplay } from './display';
-export { FigureRenderer, exportFigures, exportFigure, writeFigureHtml, defaultFiguresDir, chromiumPath, chromiumAvailable, findChromium, chromiumInstallHint, CHROMIUM_ARGS, EXPORT_FORMATS, SHARED_PLOTLY_FILE, type ExportOptions, type ExportFormat, type ImageFormat, type ImageOptions, type NamedFigure, type ExportedFigure } from './export';
-export { layerFigure, layerGrid, figureLayers, isLayerFigure, type LayerGridOptions } from './static';
+export { FigureRenderer, exportFigures, exportFigure, writeFigureHtml, chromiumPath, chromiumAvailable, findChromium, chromiumInstallHint, CHROMIUM_ARGS, EXPORT_FORMATS, SHARED_PLOTLY_FILE, type ExportOptions, type ExportFormat, type ImageFormat, type ImageOptions, type NamedFigure, type ExportedFigure } from './export';
+export { layerFigure, layerGrid, figureLayers, type LayerGridOptions } from './static';
 export { encodeGif, decodePng, sharedPalette, type RgbaImage, type GifOptions } from './gif';
 export { pooledScatter, type PooledPoints, type PooledScatterOptions } from './pooled';
 export { sideBySide, type SideBySideOptions } from './compose';

@@ -15,11 +15,6 @@ export function figureLayers(fig: Figure): number[] {
   return out;
 }
 
-/** True when a figure animates over layers (frames named "layer L"). */
-export function isLayerFigure(fig: Figure): boolean {
-  return figureLayers(fig).length > 0;
-}
-
 function frameOf(fig: Figure, layer: number, what: string): Frame {
   const layers = figureLayers(fig);
   const k = layers.indexOf(layer);

@@ -3,7 +3,7 @@
 export * from './types';
 export { trainProbe, PROBE_TRAINERS, type ProbeFn } from './train';
 export { accuracy, confusion, linearScores, classMeans, makeProbe } from './common';
-export { trainLrRecipe, trainLogistic, linearInit, AdamW, lbfgs, bceLoss } from './logistic';
+export { trainLrRecipe, trainLogistic, linearInit, AdamW, lbfgs } from './logistic';
 export { trainMassMean, trainMassMeanIid, massMeanIidDirection, classCentred } from './massmean';
 export type { MassMeanIidOptions } from './massmean';
 export { trainCcs, pairRows } from './ccs';

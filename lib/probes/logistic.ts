@@ -87,19 +87,6 @@ export function trainLrRecipe(X: Matrix, y: ArrayLike<number>, opts: ProbeOption
   return makeProbe('lr-recipe', w, 0, { final_loss: loss, epochs });
 }
 
-/** Mean BCE of sigmoid(X·w + b) against y (float64). */
-export function bceLoss(X: Matrix, y: ArrayLike<number>, w: Float32Array, b = 0): number {
-  const z = gemm(X, { rows: w.length, cols: 1, data: w }).data;
-  let L = 0;
-  for (let i = 0; i < z.length; i++) {
-    const s = z[i] + b;
-    // log(1 + e^{−s}) for y=1, log(1 + e^{s}) for y=0, computed stably
-    const m = y[i] ? -s : s;
-    L += m > 0 ? m + Math.log1p(Math.exp(-m)) : Math.log1p(Math.exp(m));
-  }
-  return L / z.length;
-}
-
 /**
  * L2-regularised logistic regression with an unpenalised bias, scikit-learn's objective
  * ½‖w‖² + C·Σ log(1 + exp(−ỹ(w·x + b))), minimised by L-BFGS (memory 10, Armijo/Wolfe backtracking) until

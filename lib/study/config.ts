@@ -4,6 +4,7 @@
 import { mergeSettings, settingsFromEnv, type StudyConfig } from './settings';
 
 export { DEFAULT_MODEL, defaultStudyConfig, parseLayerSpec, type StudyConfig } from './settings';
+export { modelTag } from '../model/tag';
 
 /** Study settings from SYCO_* environment variables (unset ones keep their defaults), then explicit overrides. */
 export function studyConfig(overrides: Partial<StudyConfig> = {}, env: Record<string, string | undefined> = process.env): StudyConfig {
@@ -48,8 +49,3 @@ export function resolveSteerLayers(c: Pick<StudyConfig, 'steerLayers'>, captured
   return captured.slice(lo, lo + 3);
 }
 
-/** A short name for the model in file names (folder basename or hub id's last part, filesystem-safe). */
-export function modelTag(model: string): string {
-  const base = model.replace(/[\\/]+$/, '').split(/[\\/]/).pop() ?? model;
-  return base.replace(/[^A-Za-z0-9._-]+/g, '-') || 'model';
-}

@@ -5,7 +5,6 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { atomicWriteJson, ensureDir, readJsonFile } from '../util/fs';
-import { settingsKey } from '../util/results';
 import { mergeSettings, SETTING_KEYS, settingFlag, settingStages, STAGES, type StageName, type StudyConfig } from './settings';
 
 export { STAGES, type StageName } from './settings';

@@ -36,13 +36,6 @@ export function row(m: Matrix, i: number): Float32Array {
   return m.data.subarray(i * m.cols, (i + 1) * m.cols);
 }
 
-/** Convert to nested arrays (for display and JSON; not for hot paths). */
-export function toArrays(m: Matrix): number[][] {
-  const out: number[][] = [];
-  for (let i = 0; i < m.rows; i++) out.push(Array.from(row(m, i)));
-  return out;
-}
-
 /** Copy selected rows into a new matrix. */
 export function selectRows(m: Matrix, idx: ArrayLike<number>): Matrix {
   const out = new Float32Array(idx.length * m.cols);

@@ -53,18 +53,6 @@ export async function savedResult<T, J = T>(file: string, settings: unknown, com
   return result;
 }
 
-/** Read a saved result file whatever its settings (for readers such as the figure builders); names the file on error. */
-export function readResult<T, J = T>(file: string, codec?: ResultCodec<T, J>): { settings: unknown; result: T } {
-  let doc: SavedResult<J>;
-  try {
-    doc = JSON.parse(readFileSync(file, 'utf8')) as SavedResult<J>;
-  } catch (err) {
-    throw new Error(`${file}: unreadable result (${(err as Error).message})`);
-  }
-  if (!doc || typeof doc !== 'object' || !('result' in doc)) throw new Error(`${file}: not a saved result (no "result" field)`);
-  return { settings: doc.settings, result: codec ? codec.load(doc.result) : (doc.result as unknown as T) };
-}
-
 /**
  * A per-layer result file (what `syco geometry`, `syco probe` and the Study's geometry and probes stages write):
  * `{format, key, settings, complete, created, layers: [...], ...extra}`, rewritten after each layer so an interrupted
