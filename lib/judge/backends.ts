@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { sharedDir } from '../util/fs';
+import { contextLength } from '../model/context';
 import { ORGANISM_MODEL } from '../util/organism';
 import { BackendRequestError, kindOfStatus, retryAfterMs } from './retry';
 import type { ChatMessage } from './rubric';
@@ -217,7 +218,7 @@ export async function createLocalBackend(spec: Omit<BackendSpec, 'backend'>): Pr
   } finally {
     Object.assign(env, saved);
   }
-  const maxPositions: number | undefined = model.config?.max_position_embeddings ?? model.config?.n_positions;
+  const maxPositions = contextLength((model.config ?? {}) as Record<string, unknown>);
   const hasTemplate = typeof tokenizer.chat_template === 'string' && tokenizer.chat_template.length > 0;
 
   const renderPrompt = (messages: ChatMessage[]): string =>
