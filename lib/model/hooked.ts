@@ -3,7 +3,7 @@ import { existsSync, readFileSync, statSync, mkdirSync, unlinkSync, linkSync } f
 import { basename, dirname, join, resolve } from 'node:path';
 import { ContextLengthError, contextLength, contextMessage, explainRuntimeError, fitContext } from './context';
 import { chatPromptWith, decodeWith, encodeWith } from './text';
-import { assertFiniteVector, type Matrix } from '../util/matrix';
+import { assertFiniteVector, vstack, type Matrix } from '../util/matrix';
 import { softmax, softmaxAt } from '../linalg/softmax';
 import { atomicWriteJson, fileSha256, projectRoot, readJsonFile } from '../util/fs';
 import { Rng } from '../util/rng';
@@ -591,29 +591,9 @@ function steeringOfRow(steering: SteeringVector[] | undefined, k: number): Steer
 
 function mergeResults(parts: CaptureResult[]): CaptureResult {
   const captures = new Map<string, Matrix>();
-  for (const k of parts[0].captures.keys()) {
-    const ms = parts.map((p) => p.captures.get(k)!);
-    const rows = ms.reduce((a, m) => a + m.rows, 0);
-    const data = new Float32Array(rows * ms[0].cols);
-    let off = 0;
-    for (const m of ms) {
-      data.set(m.data, off);
-      off += m.data.length;
-    }
-    captures.set(k, { rows, cols: ms[0].cols, data });
-  }
+  for (const k of parts[0].captures.keys()) captures.set(k, vstack(parts.map((p) => p.captures.get(k)!)));
   const out: CaptureResult = { tokenIds: parts.flatMap((p) => p.tokenIds), positions: parts.flatMap((p) => p.positions), captures };
-  if (parts[0].logits) {
-    const ms = parts.map((p) => p.logits!);
-    const rows = ms.reduce((a, m) => a + m.rows, 0);
-    const data = new Float32Array(rows * ms[0].cols);
-    let off = 0;
-    for (const m of ms) {
-      data.set(m.data, off);
-      off += m.data.length;
-    }
-    out.logits = { rows, cols: ms[0].cols, data };
-  }
+  if (parts[0].logits) out.logits = vstack(parts.map((p) => p.logits!));
   return out;
 }
 

@@ -1,7 +1,7 @@
 import type { Matrix } from '../util/matrix';
 import { cosineMatrix } from '../linalg/cosine';
 import type { Figure, Layout, Trace } from './types';
-import { DIVERGING, PALETTE, baseLayout, coordsColumn, coordsShape, isMatrix } from './style';
+import { DIVERGING, PALETTE, baseLayout, intervalErrorBars, coordsColumn, coordsShape, isMatrix } from './style';
 
 /** Mean MLP activation at one layer, optionally with a confidence interval. */
 export interface MlpLayerStat {
@@ -62,15 +62,7 @@ export function mlpActivationBars(input: MlpLayerStat[] | MlpSeries[], opts: Mlp
     };
     if (rows.some((r) => r.ciLow !== undefined)) {
       anyCi = true;
-      t.error_y = {
-        type: 'data',
-        symmetric: false,
-        array: rows.map((r) => (r.ciHigh === undefined ? 0 : r.ciHigh - r.mean)),
-        arrayminus: rows.map((r) => (r.ciLow === undefined ? 0 : r.mean - r.ciLow)),
-        visible: true,
-        color: '#333333',
-        thickness: 1.2,
-      };
+      t.error_y = intervalErrorBars(rows, '#333333');
     }
     return t;
   });

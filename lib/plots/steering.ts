@@ -1,5 +1,5 @@
 import type { Figure, Layout, Trace } from './types';
-import { DIVERGING, PALETTE, baseLayout } from './style';
+import { DIVERGING, PALETTE, baseLayout, intervalErrorBars } from './style';
 
 /** One cell of a steering sweep: the behaviour score at one layer and multiplier. */
 export interface SteeringCell {
@@ -130,15 +130,7 @@ export function judgeScores(points: JudgeScorePoint[], opts: JudgeScoresOptions 
     if (rows.some((r) => r.n !== undefined)) t.text = rows.map((r) => (r.n === undefined ? '' : `${r.n} answers`));
     if (rows.some((r) => r.ciLow !== undefined)) {
       anyCi = true;
-      t.error_y = {
-        type: 'data',
-        symmetric: false,
-        array: rows.map((r) => (r.ciHigh === undefined ? 0 : r.ciHigh - r.mean)),
-        arrayminus: rows.map((r) => (r.ciLow === undefined ? 0 : r.mean - r.ciLow)),
-        visible: true,
-        color,
-        thickness: 1.2,
-      };
+      t.error_y = intervalErrorBars(rows, color);
     }
     data.push(t);
   }

@@ -61,6 +61,19 @@ export function coordsColumn(c: Coords, j: number): number[] {
   return out;
 }
 
+/** Asymmetric error bars from per-point interval ends (0 where a point has none) around each mean. */
+export function intervalErrorBars(rows: readonly { mean: number; ciLow?: number; ciHigh?: number }[], color: string): Record<string, unknown> {
+  return {
+    type: 'data',
+    symmetric: false,
+    array: rows.map((r) => (r.ciHigh === undefined ? 0 : r.ciHigh - r.mean)),
+    arrayminus: rows.map((r) => (r.ciLow === undefined ? 0 : r.mean - r.ciLow)),
+    visible: true,
+    color,
+    thickness: 1.2,
+  };
+}
+
 /** True when a value is a Matrix ({rows, cols, data}). */
 export function isMatrix(c: unknown): c is { rows: number; cols: number; data: Float32Array } {
   return typeof c === 'object' && c !== null && 'data' in c && 'rows' in c && 'cols' in c;
