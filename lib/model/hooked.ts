@@ -9,7 +9,7 @@ import { atomicWriteJson, fileSha256, projectRoot, readJsonFile } from '../util/
 import { Rng } from '../util/rng';
 import { HOOK_NAMES, isHookName } from './types';
 import type {
-  CaptureRequest, CaptureResult, GenerateOptions, GenerateResult, HookedModel, LoadOptions, Position, SteeringVector,
+  CaptureRequest, CaptureResult, GenerateOptions, GenerateResult, HookName, HookedModel, LoadOptions, Position, SteeringVector,
 } from './types';
 import { OnnxGraphEditor } from './onnx';
 import { findResidualStream, configLayers } from './structure';
@@ -151,6 +151,103 @@ interface Batch {
   B: number;
   S: number;
   pads: number[];
+}
+
+/** Which flat rows (b · S + column) a forward pass gathers, which output rows are means, and the positions they resolve to. */
+interface RowPlan {
+  /** Flat rows gathered at hook.positions (then, for logits 'last', each text's last column from logitRowsStart). */
+  rows: number[];
+  /** Text of each mean row. */
+  meanRowsOf: number[];
+  /** Output row r comes from gathered row k or mean row k. */
+  plan: { kind: 'row' | 'mean'; k: number }[];
+  /** Resolved unpadded position of each output row per text (null for a mean). */
+  resolved: (number | null)[][];
+  /** Mean weights [max(means, 1), B · S]: 1/length over each text's tokens. */
+  meanWeights: Float32Array;
+  logitRowsStart: number;
+}
+
+/** Resolve the requested positions of every text of a left-padded batch to gathered rows and mean rows. */
+function planRows(ids: number[][], batch: Batch, requested: Position[] | 'all', logitsMode: CaptureRequest['logits']): RowPlan {
+  const { B, S, pads } = batch;
+  const lens = ids.map((x) => x.length);
+  const rows: number[] = [];
+  const meanRowsOf: number[] = [];
+  const plan: RowPlan['plan'] = [];
+  const resolved: (number | null)[][] = [];
+  for (let b = 0; b < B; b++) {
+    const res: (number | null)[] = [];
+    if (requested === 'all') {
+      for (let q = 0; q < lens[b]; q++) {
+        plan.push({ kind: 'row', k: rows.length });
+        rows.push(b * S + pads[b] + q);
+        res.push(q);
+      }
+    } else {
+      if (!requested.length) throw new Error('run: positions is empty');
+      for (const p of requested) {
+        if (p === 'mean') {
+          plan.push({ kind: 'mean', k: meanRowsOf.length });
+          meanRowsOf.push(b);
+          res.push(null);
+          continue;
+        }
+        if (!Number.isInteger(p) || p >= lens[b] || p < -lens[b]) {
+          throw new Error(`run: position ${p} is out of range for text ${b} (${lens[b]} tokens)`);
+        }
+        const q = p < 0 ? lens[b] + p : p;
+        plan.push({ kind: 'row', k: rows.length });
+        rows.push(b * S + pads[b] + q);
+        res.push(q);
+      }
+    }
+    resolved.push(res);
+  }
+  const meanWeights = new Float32Array(Math.max(meanRowsOf.length, 1) * B * S);
+  meanRowsOf.forEach((b, m) => {
+    for (let q = 0; q < lens[b]; q++) meanWeights[m * B * S + b * S + pads[b] + q] = 1 / lens[b];
+  });
+  if (logitsMode === 'positions' && meanRowsOf.length) throw new Error("run: logits 'positions' cannot be combined with the 'mean' position");
+  const logitRowsStart = rows.length;
+  if (logitsMode === 'last') for (let b = 0; b < B; b++) rows.push(b * S + S - 1);
+  return { rows, meanRowsOf, plan, resolved, meanWeights, logitRowsStart };
+}
+
+/** The capture keys of a request, in output order: embeds, then each layer's hooks, then the final norm. */
+function captureKeys(layers: number[], hooks: HookName[], req: CaptureRequest): string[] {
+  const keys: string[] = [];
+  if (req.embeds) keys.push('embeds');
+  for (const l of layers) for (const h of hooks) keys.push(`${h}.${l}`);
+  if (req.finalNorm) keys.push('final_norm');
+  return keys;
+}
+
+type SessionOutputs = Record<string, { data: unknown }>;
+
+/** Each key's [output rows, hidden] matrix, from the gathered and mean outputs in the plan's row order. */
+function gatherCaptures(out: SessionOutputs, keys: string[], rp: RowPlan, H: number): Map<string, Matrix> {
+  const anyRows = rp.plan.some((p) => p.kind === 'row');
+  const captures = new Map<string, Matrix>();
+  for (const k of keys) {
+    const gathered = anyRows ? (out[captureOutputName(k)].data as Float32Array) : null;
+    const means = rp.meanRowsOf.length ? (out[captureOutputName(k, true)].data as Float32Array) : null;
+    const data = new Float32Array(rp.plan.length * H);
+    rp.plan.forEach((p, r) => {
+      const src = p.kind === 'row' ? gathered! : means!;
+      data.set(src.subarray(p.k * H, (p.k + 1) * H), r * H);
+    });
+    captures.set(k, { rows: rp.plan.length, cols: H, data });
+  }
+  return captures;
+}
+
+/** The logits: each text's last position ('last'), or one row per output row ('positions'). */
+function gatherLogits(out: SessionOutputs, rp: RowPlan, mode: 'last' | 'positions', B: number, V: number): Matrix {
+  const all = out[LOGITS_OUTPUT].data as Float32Array;
+  return mode === 'last'
+    ? { rows: B, cols: V, data: all.slice(rp.logitRowsStart * V, (rp.logitRowsStart + B) * V) }
+    : { rows: rp.plan.length, cols: V, data: all.slice(0, rp.plan.length * V) };
 }
 
 /** Index of the first maximal value (greedy decoding's tie rule). */
@@ -391,92 +488,33 @@ export class OnnxHookedModel implements HookedModel {
     const layers = req.layers === undefined || req.layers === 'all' ? Array.from({ length: this.numLayers }, (_, i) => i) : req.layers;
     for (const l of layers) if (!Number.isInteger(l) || l < 0 || l >= this.numLayers) throw new Error(`run: layer ${l} out of range [0, ${this.numLayers})`);
     const batch = this.batch(ids);
-    const { B, S, pads } = batch;
-    const lens = ids.map((x) => x.length);
-
-    // Row plan: which flat rows (b * S + col) to gather and which rows are means.
-    const rows: number[] = [];
-    const meanRowsOf: number[] = [];
-    const plan: { kind: 'row' | 'mean'; k: number }[] = [];
-    const resolved: (number | null)[][] = [];
-    const requested: Position[] | 'all' = req.positions ?? [-1];
-    for (let b = 0; b < B; b++) {
-      const res: (number | null)[] = [];
-      if (requested === 'all') {
-        for (let q = 0; q < lens[b]; q++) {
-          plan.push({ kind: 'row', k: rows.length });
-          rows.push(b * S + pads[b] + q);
-          res.push(q);
-        }
-      } else {
-        if (!requested.length) throw new Error('run: positions is empty');
-        for (const p of requested) {
-          if (p === 'mean') {
-            plan.push({ kind: 'mean', k: meanRowsOf.length });
-            meanRowsOf.push(b);
-            res.push(null);
-            continue;
-          }
-          if (!Number.isInteger(p) || p >= lens[b] || p < -lens[b]) {
-            throw new Error(`run: position ${p} is out of range for text ${b} (${lens[b]} tokens)`);
-          }
-          const q = p < 0 ? lens[b] + p : p;
-          plan.push({ kind: 'row', k: rows.length });
-          rows.push(b * S + pads[b] + q);
-          res.push(q);
-        }
-      }
-      resolved.push(res);
-    }
-    const meanWeights = new Float32Array(Math.max(meanRowsOf.length, 1) * B * S);
-    meanRowsOf.forEach((b, m) => {
-      for (let q = 0; q < lens[b]; q++) meanWeights[m * B * S + b * S + pads[b] + q] = 1 / lens[b];
-    });
     const logitsMode = req.logits ?? false;
-    if (logitsMode === 'positions' && meanRowsOf.length) throw new Error("run: logits 'positions' cannot be combined with the 'mean' position");
-    const logitRowsStart = rows.length;
-    if (logitsMode === 'last') for (let b = 0; b < B; b++) rows.push(b * S + S - 1);
+    const rowPlan = planRows(ids, batch, req.positions ?? [-1], logitsMode);
+    const keys = captureKeys(layers, hooks, req);
+    const fetches = this.captureFetches(keys, rowPlan, logitsMode);
+    const feeds = this.baseFeeds(batch, opts.steering, rowPlan.rows, rowPlan.meanWeights, rowPlan.meanRowsOf.length);
+    const out = await this.sessions.use(variantFor(fetches, this.info), (s) => s.run(feedsFor(s, feeds), fetches))
+      .catch((e: unknown) => { throw explainRuntimeError(e, batch.S, this.maxPositions); });
+    const result: CaptureResult = {
+      tokenIds: ids, positions: rowPlan.resolved, captures: gatherCaptures(out, keys, rowPlan, this.hiddenSize),
+      ...(req.maxTokens === undefined ? {} : { truncated: dropped }),
+    };
+    if (logitsMode) result.logits = gatherLogits(out, rowPlan, logitsMode, batch.B, this.vocabSize);
+    return result;
+  }
 
-    const keys: string[] = [];
-    if (req.embeds) keys.push('embeds');
-    for (const l of layers) for (const h of hooks) keys.push(`${h}.${l}`);
-    if (req.finalNorm) keys.push('final_norm');
+  /** The graph outputs a capture needs: each key's gathered rows and/or means, and the logits (always one output). */
+  private captureFetches(keys: string[], plan: RowPlan, logitsMode: CaptureRequest['logits']): string[] {
     const fetches: string[] = [];
-    const anyRows = plan.some((p) => p.kind === 'row');
+    const anyRows = plan.plan.some((p) => p.kind === 'row');
     for (const k of keys) {
       if (!this.info.captures.includes(k)) throw new Error(`run: capture ${k} is not available in this graph`);
       if (anyRows) fetches.push(captureOutputName(k));
-      if (meanRowsOf.length) fetches.push(captureOutputName(k, true));
+      if (plan.meanRowsOf.length) fetches.push(captureOutputName(k, true));
     }
     if (logitsMode) fetches.push(LOGITS_OUTPUT);
     if (!fetches.length) fetches.push(LOGITS_OUTPUT);
-
-    const feeds = this.baseFeeds(batch, opts.steering, rows, meanWeights, meanRowsOf.length);
-    const out = await this.sessions.use(variantFor(fetches, this.info), (s) => s.run(feedsFor(s, feeds), fetches))
-      .catch((e: unknown) => { throw explainRuntimeError(e, S, this.maxPositions); });
-    const H = this.hiddenSize;
-    const captures = new Map<string, Matrix>();
-    for (const k of keys) {
-      const gathered = anyRows ? (out[captureOutputName(k)].data as Float32Array) : null;
-      const means = meanRowsOf.length ? (out[captureOutputName(k, true)].data as Float32Array) : null;
-      const data = new Float32Array(plan.length * H);
-      plan.forEach((p, r) => {
-        const src = p.kind === 'row' ? gathered! : means!;
-        data.set(src.subarray(p.k * H, (p.k + 1) * H), r * H);
-      });
-      captures.set(k, { rows: plan.length, cols: H, data });
-    }
-    const result: CaptureResult = { tokenIds: ids, positions: resolved, captures, ...(req.maxTokens === undefined ? {} : { truncated: dropped }) };
-    if (logitsMode) {
-      const V = this.vocabSize;
-      const all = out[LOGITS_OUTPUT].data as Float32Array;
-      if (logitsMode === 'last') {
-        result.logits = { rows: B, cols: V, data: all.slice(logitRowsStart * V, (logitRowsStart + B) * V) };
-      } else {
-        result.logits = { rows: plan.length, cols: V, data: all.slice(0, plan.length * V) };
-      }
-    }
-    return result;
+    return fetches;
   }
 
   /** Next-token logits [texts, vocab] after each text (left-padded batch), optionally steered. */
