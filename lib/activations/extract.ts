@@ -220,57 +220,58 @@ function fsyncDir(dir: string): void {
   } catch { /* not supported on this platform */ }
 }
 
-/**
- * Run both texts of every pair through the model (batched, left-padded) and write the captured rows to a
- * resumable activation run: one preallocated float32 [pairs, hidden] .npy per (hook, layer, side) plus
- * manifest.json, whose counts.done advances only after the rows it covers are fsynced. Re-running the same
- * request after a crash continues at counts.done and yields byte-identical files; a different request is refused.
- */
-export async function extractActivations(opts: ExtractOptions): Promise<ExtractSummary> {
-  const t0 = Date.now();
-  const { model } = opts;
-  const source = opts.source ?? 'in-memory';
-  const outDir = resolve(opts.outDir);
-  const hooks = resolveHooks(opts.hooks);
-  const layers = resolveLayers(model, opts.layers);
-  const position = resolvePosition(opts.position);
+/** The batching of an extraction: texts per pass, the token budget and sorting window (length-aware), pairs per batch. */
+interface Batching {
+  batchSize: number;
+  batchTokens?: number;
+  sortWindow?: number;
+  pairsPerBatch: number;
+}
+
+/** Batching from the options (a token budget by default, fixed batches of batchSize texts with only that), checked. */
+function resolveBatching(opts: ExtractOptions): Batching {
   const batchTokens = opts.batchTokens ?? (opts.batchSize === undefined ? DEFAULT_BATCH_TOKENS : undefined);
   const batchSize = opts.batchSize ?? (batchTokens === undefined ? 16 : 64);
   const sortWindow = batchTokens === undefined ? undefined : opts.sortWindow ?? DEFAULT_SORT_WINDOW;
   if (!Number.isInteger(batchSize) || batchSize < 2) throw new Error(`extract: batchSize must be an integer ≥ 2 (both texts of a pair), got ${batchSize}`);
   if (batchTokens !== undefined && (!Number.isInteger(batchTokens) || batchTokens < 2)) throw new Error(`extract: batchTokens must be an integer ≥ 2, got ${batchTokens}`);
   if (sortWindow !== undefined && (!Number.isInteger(sortWindow) || sortWindow < 1)) throw new Error(`extract: sortWindow must be a positive integer, got ${sortWindow}`);
+  return { batchSize, batchTokens, sortWindow, pairsPerBatch: Math.floor(batchSize / 2) };
+}
+
+/** The pairs this call extracts (the first `limit`, then this shard's range, with the shard's record), validated. */
+function selectPairs(opts: ExtractOptions, source: string, b: Batching): { pairs: PairTexts[]; shard?: ShardInfo } {
   if (opts.limit !== undefined && (!Number.isInteger(opts.limit) || opts.limit < 1)) throw new Error(`extract: limit must be a positive integer, got ${opts.limit}`);
   const all = opts.limit !== undefined ? opts.pairs.slice(0, opts.limit) : opts.pairs;
   if (!all.length) throw new Error(`extract: no pairs to extract (${source})`);
   validatePairs(all, source);
-  const pairsPerBatch = Math.floor(batchSize / 2);
-  let pairs = all;
-  let shard: ShardInfo | undefined;
-  if (opts.shard) {
-    const unit = sortWindow ?? pairsPerBatch;
-    const r = shardRange(all.length, opts.shard, unit);
-    pairs = all.slice(r.start, r.end);
-    shard = {
+  if (!opts.shard) return { pairs: all };
+  const unit = b.sortWindow ?? b.pairsPerBatch;
+  const r = shardRange(all.length, opts.shard, unit);
+  return {
+    pairs: all.slice(r.start, r.end),
+    shard: {
       ...opts.shard, offset: r.start, unit, total_pairs: all.length,
       dataset: {
         format: pairsFormat(all), subsets: [...new Set(all.map((p) => p.subset ?? 'unknown'))],
         texts_sha256: pairsDigest(all), pair_ids_sha256: sha256(JSON.stringify(all.map((p) => p.id))),
         ...textGroupsField(all),
       },
-    };
-  }
-  // Each text is encoded once, for the context check and the length-aware batch plan (and the forward passes).
-  const ids = batchTokens !== undefined || model.maxPositions !== undefined || opts.maxTokens !== undefined ? encodePairs(model, pairs) : undefined;
-  const ctx = checkPairsContext(model, pairs, source, opts.maxTokens, ids);
-  const N = pairs.length;
-  const H = model.hiddenSize;
+    },
+  };
+}
 
-  const requested: ActivationManifest = {
+/** The manifest this request would write: model, dataset, hooks, layers, position, batching and files (nothing done yet). */
+function requestedManifest(
+  model: HookedModel, pairs: PairTexts[], source: string,
+  what: { hooks: HookName[]; layers: number[]; position: Position; maxTokens?: number; shard?: ShardInfo }, b: Batching,
+): ActivationManifest {
+  const { hooks, layers, position, shard } = what;
+  return {
     format_version: 1,
     model: {
       id: model.id, file: model.modelFile, sha256: model.sourceHash, dtype: model.dtype,
-      family: String(model.family), num_layers: model.numLayers, hidden_size: H,
+      family: String(model.family), num_layers: model.numLayers, hidden_size: model.hiddenSize,
     },
     dataset: {
       source,
@@ -285,21 +286,21 @@ export async function extractActivations(opts: ExtractOptions): Promise<ExtractS
     position,
     positions: [position],
     dtype: 'float32',
-    hidden_size: H,
-    counts: { pairs: N, done: 0 },
+    hidden_size: model.hiddenSize,
+    counts: { pairs: pairs.length, done: 0 },
     complete: false,
-    batch_size: batchSize,
-    ...(batchTokens !== undefined ? { batch_tokens: batchTokens, sort_window: sortWindow } : {}),
-    ...(opts.maxTokens === undefined ? {} : { max_tokens: opts.maxTokens }),
+    batch_size: b.batchSize,
+    ...(b.batchTokens !== undefined ? { batch_tokens: b.batchTokens, sort_window: b.sortWindow } : {}),
+    ...(what.maxTokens === undefined ? {} : { max_tokens: what.maxTokens }),
     files: hooks.flatMap((h) => layers.flatMap((l) => (['pos', 'neg'] as PairSide[]).map((s) => activationFileName(h, l, s)))),
     code_version: codeVersion(),
     created: new Date().toISOString(),
     ...(shard ? { shard } : {}),
   };
+}
 
-  const manifestPath = join(outDir, 'manifest.json');
-  let manifest: ActivationManifest;
-  let resumed = false;
+/** The run folder's manifest: the existing one when it matches the request (a resume), else the request; a mismatch or a foreign folder is refused. */
+function openRunFolder(outDir: string, manifestPath: string, requested: ActivationManifest): { manifest: ActivationManifest; resumed: boolean } {
   if (existsSync(manifestPath)) {
     const existing = readManifest(manifestPath);
     const diffs = manifestDifferences(existing, requested);
@@ -307,8 +308,7 @@ export async function extractActivations(opts: ExtractOptions): Promise<ExtractS
       throw new Error(`${outDir}: an activation run with different settings is already there; refusing to mix them:\n  - ` +
         diffs.join('\n  - ') + '\nUse another --out folder, or delete this one to start over.');
     }
-    manifest = existing;
-    resumed = true;
+    return { manifest: existing, resumed: true };
   } else {
     if (existsSync(outDir)) {
       const foreign = readdirSync(outDir).filter((f) => !f.includes('.tmp-') && f !== LOCK);
@@ -317,8 +317,132 @@ export async function extractActivations(opts: ExtractOptions): Promise<ExtractS
       }
     }
     mkdirSync(outDir, { recursive: true });
-    manifest = requested;
+    return { manifest: requested, resumed: false };
   }
+}
+
+/** Open (or, before any row is committed, create) every array file at its final size; a complete run's files are only checked. */
+function openWriters(outDir: string, files: string[], N: number, H: number, startDone: number, writers: Map<string, PreallocatedNpy>): void {
+  if (startDone < N) {
+    for (const f of files) {
+      const p = join(outDir, f);
+      if (startDone === 0 && checkPreallocatedNpy(p, N, H) !== null) writers.set(f, PreallocatedNpy.create(p, N, H));
+      else writers.set(f, PreallocatedNpy.open(p, N, H));
+    }
+    fsyncDir(outDir);
+  } else {
+    for (const f of files) {
+      const why = checkPreallocatedNpy(join(outDir, f), N, H);
+      if (why) throw new Error(`${join(outDir, f)}: run is marked complete but this file is damaged: ${why}`);
+    }
+  }
+}
+
+function batchingText(m: { batch_size?: unknown; batch_tokens?: unknown; sort_window?: unknown }): string {
+  return m.batch_tokens === undefined ? `batch size ${String(m.batch_size)}` : `batch tokens ${String(m.batch_tokens)} (≤ ${String(m.batch_size)} texts, sort window ${String(m.sort_window)})`;
+}
+
+function sameBatching(manifest: ActivationManifest, requested: ActivationManifest, resumed: boolean): boolean {
+  return !resumed || batchingText(manifest) === batchingText(requested);
+}
+
+/** Say so when a run resumes with another batching than it started with (rows may then differ in their last bits). */
+function noteBatchingChange(manifest: ActivationManifest, requested: ActivationManifest, resumed: boolean, startDone: number, opts: ExtractOptions): void {
+  if (!(resumed && startDone < requested.counts.pairs && manifest.batch_size !== undefined && !sameBatching(manifest, requested, resumed) && !opts.quiet)) return;
+  const was = manifest.batch_tokens === undefined && requested.batch_tokens === undefined ? String(manifest.batch_size) : batchingText(manifest);
+  (opts.progressStream ?? process.stderr).write(`extract: note: resuming with ${batchingText(requested)}, the run started with ${was}; ` +
+    'rows from here on may differ in the last bits from an uninterrupted run (padding changes the summation order)\n');
+}
+
+/**
+ * The batches: the same plan as the run started with when the batching is unchanged (so a resumed run is
+ * byte-identical to an uninterrupted one), else a new plan over the pairs not yet done; and the batch to start at.
+ */
+function planExtraction(
+  manifest: ActivationManifest, requested: ActivationManifest, resumed: boolean, startDone: number, ids: number[][] | undefined, b: Batching,
+): { plan: number[][]; firstBatch: number; prefix: DonePrefix } {
+  const N = requested.counts.pairs;
+  const prefix = new DonePrefix(N, startDone);
+  if (b.batchTokens === undefined) return { plan: planBatches(new Array<number>(N).fill(1), { maxItems: b.pairsPerBatch }, startDone), firstBatch: 0, prefix };
+  const lengths = Array.from({ length: N }, (_, i) => Math.max(ids![2 * i].length, ids![2 * i + 1].length));
+  const planOpts = { batchTokens: b.batchTokens, maxItems: b.pairsPerBatch, window: b.sortWindow, rowsPerItem: 2 };
+  const batchesDone = Number(manifest.counts.batches ?? 0);
+  if (sameBatching(manifest, requested, resumed) && batchesDone > 0 && startDone < N) {
+    // Replay the run's own plan; the batches already committed are skipped.
+    const plan = planBatches(lengths, planOpts);
+    const firstBatch = Math.min(batchesDone, plan.length);
+    prefix.mark(plan.slice(0, firstBatch).flat());
+    return { plan, firstBatch, prefix };
+  }
+  return { plan: planBatches(lengths, planOpts, startDone), firstBatch: 0, prefix };
+}
+
+/** How a batch is named in errors: "pairs 8-15" for a run of pairs, else the first few indices. */
+function batchLabel(members: number[]): string {
+  const n = members.length;
+  const start = members[0];
+  const end = members[n - 1] + 1;
+  return n === end - start && members.every((x, j) => x === start + j) ? `pairs ${start}-${end - 1}` : `pairs ${members.slice(0, 6).join(', ')}${n > 6 ? ', …' : ''}`;
+}
+
+/** Write one batch's captures (rows: the members' sycophantic texts, then their other texts) to the pos/neg files of every hook and layer. */
+function writeCaptures(
+  res: Awaited<ReturnType<HookedModel['run']>>, writers: Map<string, PreallocatedNpy>,
+  c: { hooks: HookName[]; layers: number[]; members: number[]; H: number; what: string; model: string },
+): void {
+  const { hooks, layers, members, H, what } = c;
+  const n = members.length;
+  const start = members[0];
+  const end = members[n - 1] + 1;
+for (const h of hooks) {
+  for (const l of layers) {
+    const m = res.captures.get(`${h}.${l}`);
+    if (!m) throw new Error(`extract: model ${c.model} returned no capture "${h}.${l}" for ${what}`);
+    if (m.rows !== 2 * n || m.cols !== H) {
+      throw new Error(`extract: capture "${h}.${l}" for ${what} has shape [${m.rows}, ${m.cols}], expected [${2 * n}, ${H}]`);
+    }
+    const pos = writers.get(activationFileName(h, l, 'pos'))!;
+    const neg = writers.get(activationFileName(h, l, 'neg'))!;
+    if (end - start === n) {
+      pos.writeRows(start, m, 0, n);
+      neg.writeRows(start, m, n, n);
+    } else {
+      members.forEach((i, r) => {
+        pos.writeRows(i, m, r, 1);
+        neg.writeRows(i, m, n + r, 1);
+      });
+    }
+  }
+}
+}
+
+/**
+ * Run both texts of every pair through the model (batched, left-padded) and write the captured rows to a
+ * resumable activation run: one preallocated float32 [pairs, hidden] .npy per (hook, layer, side) plus
+ * manifest.json, whose counts.done advances only after the rows it covers are fsynced. Re-running the same
+ * request after a crash continues at counts.done and yields byte-identical files; a different request is refused.
+ */
+export async function extractActivations(opts: ExtractOptions): Promise<ExtractSummary> {
+  const t0 = Date.now();
+  const { model } = opts;
+  const source = opts.source ?? 'in-memory';
+  const outDir = resolve(opts.outDir);
+  const hooks = resolveHooks(opts.hooks);
+  const layers = resolveLayers(model, opts.layers);
+  const position = resolvePosition(opts.position);
+  const batching = resolveBatching(opts);
+  const { batchTokens } = batching;
+  const { pairs, shard } = selectPairs(opts, source, batching);
+  // Each text is encoded once, for the context check and the length-aware batch plan (and the forward passes).
+  const ids = batchTokens !== undefined || model.maxPositions !== undefined || opts.maxTokens !== undefined ? encodePairs(model, pairs) : undefined;
+  const ctx = checkPairsContext(model, pairs, source, opts.maxTokens, ids);
+  const N = pairs.length;
+  const H = model.hiddenSize;
+
+  const requested = requestedManifest(model, pairs, source, { hooks, layers, position, maxTokens: opts.maxTokens, shard }, batching);
+
+  const manifestPath = join(outDir, 'manifest.json');
+  const { manifest, resumed } = openRunFolder(outDir, manifestPath, requested);
 
   const release = acquireLock(join(outDir, LOCK), { what: 'extraction', guards: outDir });
   const writers = new Map<string, PreallocatedNpy>();
@@ -329,49 +453,10 @@ export async function extractActivations(opts: ExtractOptions): Promise<ExtractS
     const startDone = manifest.complete ? N : manifest.counts.done;
     if (!Number.isInteger(startDone) || startDone < 0 || startDone > N) throw new Error(`${manifestPath}: counts.done = ${startDone} is not in [0, ${N}]`);
     const files = requested.files as string[];
-    if (startDone < N) {
-      // Open (or, before any row is committed, create) every array file at its final size.
-      for (const f of files) {
-        const p = join(outDir, f);
-        if (startDone === 0 && checkPreallocatedNpy(p, N, H) !== null) writers.set(f, PreallocatedNpy.create(p, N, H));
-        else writers.set(f, PreallocatedNpy.open(p, N, H));
-      }
-      fsyncDir(outDir);
-    } else {
-      for (const f of files) {
-        const why = checkPreallocatedNpy(join(outDir, f), N, H);
-        if (why) throw new Error(`${join(outDir, f)}: run is marked complete but this file is damaged: ${why}`);
-      }
-    }
+    openWriters(outDir, files, N, H, startDone, writers);
 
-    const batching = (m: { batch_size?: unknown; batch_tokens?: unknown; sort_window?: unknown }): string =>
-      m.batch_tokens === undefined ? `batch size ${String(m.batch_size)}` : `batch tokens ${String(m.batch_tokens)} (≤ ${String(m.batch_size)} texts, sort window ${String(m.sort_window)})`;
-    const sameBatching = !resumed || batching(manifest) === batching(requested);
-    if (resumed && startDone < N && manifest.batch_size !== undefined && !sameBatching && !opts.quiet) {
-      const was = manifest.batch_tokens === undefined && batchTokens === undefined ? String(manifest.batch_size) : batching(manifest);
-      (opts.progressStream ?? process.stderr).write(`extract: note: resuming with ${batching(requested)}, the run started with ${was}; ` +
-        'rows from here on may differ in the last bits from an uninterrupted run (padding changes the summation order)\n');
-    }
-    // The batches: the same plan as the run started with when the batching is unchanged (so a resumed run is
-    // byte-identical to an uninterrupted one), else a new plan over the pairs not yet done.
-    let plan: number[][];
-    let firstBatch = 0;
-    const prefix = new DonePrefix(N, startDone);
-    if (batchTokens === undefined) {
-      plan = planBatches(new Array<number>(N).fill(1), { maxItems: pairsPerBatch }, startDone);
-    } else {
-      const lengths = Array.from({ length: N }, (_, i) => Math.max(ids![2 * i].length, ids![2 * i + 1].length));
-      const planOpts = { batchTokens, maxItems: pairsPerBatch, window: sortWindow, rowsPerItem: 2 };
-      const batchesDone = Number(manifest.counts.batches ?? 0);
-      if (sameBatching && batchesDone > 0 && startDone < N) {
-        // Replay the run's own plan (so that a resumed run is byte-identical to an uninterrupted one).
-        plan = planBatches(lengths, planOpts);
-        firstBatch = Math.min(batchesDone, plan.length);
-        prefix.mark(plan.slice(0, firstBatch).flat());
-      } else {
-        plan = planBatches(lengths, planOpts, startDone);
-      }
-    }
+    noteBatchingChange(manifest, requested, resumed, startDone, opts);
+    const { plan, firstBatch, prefix } = planExtraction(manifest, requested, resumed, startDone, ids, batching);
     const progress = new Progress({ label: 'extract', total: N, initial: startDone, stream: opts.progressStream, quiet: opts.quiet });
     const tRun = Date.now();
     let done = startDone;
@@ -380,9 +465,7 @@ export async function extractActivations(opts: ExtractOptions): Promise<ExtractS
     for (let k = firstBatch; k < plan.length; k++) {
       const members = plan[k];
       const n = members.length;
-      const start = members[0];
-      const end = members[n - 1] + 1;
-      const what = members.length === end - start && members.every((x, j) => x === start + j) ? `pairs ${start}-${end - 1}` : `pairs ${members.slice(0, 6).join(', ')}${n > 6 ? ', …' : ''}`;
+      const what = batchLabel(members);
       const inputs = ids
         ? [...members.map((i) => ids[2 * i]), ...members.map((i) => ids[2 * i + 1])]
         : [...members.map((i) => pairs[i].sycophantic), ...members.map((i) => pairs[i].non_sycophantic)];
@@ -397,26 +480,7 @@ export async function extractActivations(opts: ExtractOptions): Promise<ExtractS
       }
       timings.forwardSec += (performance.now() - tick) / 1000;
       tick = performance.now();
-      for (const h of hooks) {
-        for (const l of layers) {
-          const m = res.captures.get(`${h}.${l}`);
-          if (!m) throw new Error(`extract: model ${model.id} returned no capture "${h}.${l}" for ${what}`);
-          if (m.rows !== 2 * n || m.cols !== H) {
-            throw new Error(`extract: capture "${h}.${l}" for ${what} has shape [${m.rows}, ${m.cols}], expected [${2 * n}, ${H}]`);
-          }
-          const pos = writers.get(activationFileName(h, l, 'pos'))!;
-          const neg = writers.get(activationFileName(h, l, 'neg'))!;
-          if (end - start === n) {
-            pos.writeRows(start, m, 0, n);
-            neg.writeRows(start, m, n, n);
-          } else {
-            members.forEach((i, r) => {
-              pos.writeRows(i, m, r, 1);
-              neg.writeRows(i, m, n + r, 1);
-            });
-          }
-        }
-      }
+      writeCaptures(res, writers, { hooks, layers, members, H, what, model: model.id });
       timings.writeSec += (performance.now() - tick) / 1000;
       tick = performance.now();
       // Commit: rows reach the disk first, then the progress record that covers them.
