@@ -5,9 +5,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import * as ort from 'onnxruntime-node';
-import {
-  loadHookedModel, sessionOptions, argmaxFirst, type HookedModel, OnnxHookedModel, POSITIONS_INPUT, MEAN_WEIGHTS_INPUT, steerInputName,
-} from '../lib/model/index';
+import { loadHookedModel, type HookedModel, OnnxHookedModel } from '../lib/model/index';
+import { sessionOptions, argmaxFirst } from '../lib/model/hooked';
+import { POSITIONS_INPUT, MEAN_WEIGHTS_INPUT, steerInputName } from '../lib/model/hooks';
 import { projectRoot } from '../lib/util/fs';
 
 const THREADS = 2;

@@ -35,6 +35,12 @@ export function signedMultipliers(multipliers: number[]): number[] {
   return [...s].sort((a, b) => a - b);
 }
 
+/** The layer two thirds of the way through the captured ones (the study's focus: where steering works best), one rule for every figure and the steered layers. */
+export function twoThirdsLayer(captured: readonly number[]): number {
+  if (!captured.length) throw new Error('twoThirdsLayer: no layers');
+  return captured[Math.round((captured.length - 1) * (2 / 3))];
+}
+
 /** The steered layers: the configured list, or three layers around two thirds of the depth ('auto'). */
 export function resolveSteerLayers(c: Pick<StudyConfig, 'steerLayers'>, captured: number[]): number[] {
   if (c.steerLayers !== 'auto') {
@@ -44,7 +50,7 @@ export function resolveSteerLayers(c: Pick<StudyConfig, 'steerLayers'>, captured
     return c.steerLayers;
   }
   if (captured.length <= 3) return [...captured];
-  const centre = Math.round((captured.length - 1) * (2 / 3));
+  const centre = captured.indexOf(twoThirdsLayer(captured));
   const lo = Math.max(0, Math.min(captured.length - 3, centre - 1));
   return captured.slice(lo, lo + 3);
 }

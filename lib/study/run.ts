@@ -8,7 +8,7 @@ import type { SweepFileEntry } from '../steering/sweep';
 import { readResultsFile } from '../judge/results';
 import { atomicWriteJson, ensureDir } from '../util/fs';
 import { acquireLock } from '../util/lock';
-import { modelTag, type StudyConfig } from './config';
+import { modelTag, twoThirdsLayer, type StudyConfig } from './config';
 import {
   abFigure, bestProbeLayer, geometry3dFigure, pooledFigure, geometryFigure, judgeFigure, mlpDifferenceFigure, mlpFigure,
   probeConfusionFigure, probesFigure, vectorCosineFigure,
@@ -256,7 +256,7 @@ async function runLocked(cfg: StudyConfig, opts: RunStudyOptions, dir: string, c
         geoFigs.push({ name: `geometry-${method}`, figure: geometryFigure(proj, { model: tag, position: store.position, pairs: await study.storePairs() }) });
       }
       if (cfg.methods.includes('umap')) {
-        const mid = store.layers[Math.floor(store.layers.length * 2 / 3)];
+        const mid = twoThirdsLayer(store.layers);
         const [p3] = await study.geometry('umap', { dims: 3, layers: [mid] });
         geoFigs.push({ name: `geometry-umap-3d-L${mid}`, figure: geometry3dFigure(p3, { model: tag, pairs: await study.storePairs() }) });
       }

@@ -6,7 +6,8 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { checkDevice, executionProviders, resolveDevice, loadHookedModel } from '../../lib/model/index';
+import { checkDevice, loadHookedModel } from '../../lib/model/index';
+import { executionProviders, resolveDevice } from '../../lib/model/device';
 import { runSyco } from '../helpers';
 
 async function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; err: string }> {

@@ -6,7 +6,10 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sharedAsset } from '../helpers';
-import { decodeModel, encodeModel, loadHookedModel, OnnxGraphEditor, concatChunks, prepareHookedGraph, HOOK_EDIT_VERSION } from '../../lib/model/index';
+import { loadHookedModel } from '../../lib/model/index';
+import { decodeModel, encodeModel, OnnxGraphEditor, concatChunks } from '../../lib/model/onnx';
+import { prepareHookedGraph } from '../../lib/model/hooked';
+import { HOOK_EDIT_VERSION } from '../../lib/model/hooks';
 import { maxAbsDiff } from '../../lib/util/matrix';
 import { golden } from './_golden';
 

@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  float32ToFloat16Bits, float16BitsToFloat32, decodeModel, encodeModel, convertModelToFloat16, loadHookedModel,
-} from '../../lib/model/index';
+import { convertModelToFloat16, loadHookedModel } from '../../lib/model/index';
+import { float32ToFloat16Bits, float16BitsToFloat32 } from '../../lib/model/fp16';
+import { decodeModel, encodeModel } from '../../lib/model/onnx';
 
 test('float32 → float16 bits: exact values, rounding to nearest even, subnormals, overflow, NaN', () => {
   const cases: [number, number][] = [

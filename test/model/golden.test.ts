@@ -3,7 +3,9 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { maxAbsDiff } from '../../lib/util/matrix';
 import type { HookedModel, SteeringVector } from '../../lib/model/index';
-import { OnnxHookedModel, sessionOptions, POSITIONS_INPUT, MEAN_WEIGHTS_INPUT, steerInputName } from '../../lib/model/index';
+import { OnnxHookedModel } from '../../lib/model/index';
+import { sessionOptions } from '../../lib/model/hooked';
+import { POSITIONS_INPUT, MEAN_WEIGHTS_INPUT, steerInputName } from '../../lib/model/hooks';
 import { sharedAsset } from '../helpers';
 import { golden, stories, slab, PROMPTS } from './_golden';
 

@@ -5,10 +5,12 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sharedAsset } from '../helpers';
-import {
-  decodeModel, encodeModel, OnnxGraphEditor, concatChunks, findResidualStream, addHooks, prepareHookedGraph, UnsupportedGraphError,
-  HOOK_EDIT_VERSION, steerInputName, onnxType, scanFields,
-} from '../../lib/model/index';
+import { UnsupportedGraphError } from '../../lib/model/index';
+import { decodeModel, encodeModel, OnnxGraphEditor, concatChunks, scanFields } from '../../lib/model/onnx';
+import { findResidualStream } from '../../lib/model/structure';
+import { addHooks, HOOK_EDIT_VERSION, steerInputName } from '../../lib/model/hooks';
+import { prepareHookedGraph } from '../../lib/model/hooked';
+import { onnxType } from '../../lib/util/onnx-schema';
 
 const FILES = ['model.onnx', 'model_fused.onnx'];
 const CONFIG = { num_hidden_layers: 5, hidden_size: 64, vocab_size: 512 };

@@ -7,7 +7,8 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { maxAbsDiff } from '../../lib/util/matrix';
-import { loadHookedModel, OnnxGraphEditor, UnsupportedGraphError, type HookedModel, type HookName } from '../../lib/model/index';
+import { loadHookedModel, UnsupportedGraphError, type HookedModel, type HookName } from '../../lib/model/index';
+import { OnnxGraphEditor } from '../../lib/model/onnx';
 import { eliminateDeadNodes } from '../../lib/model/prune';
 import { sharedAsset } from '../helpers';
 

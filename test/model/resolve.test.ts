@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sharedAsset } from '../helpers';
-import { loadHookedModel, resolveOnnxFile, onnxFileName, isLocalModel } from '../../lib/model/index';
+import { loadHookedModel, isLocalModel } from '../../lib/model/index';
+import { resolveOnnxFile, onnxFileName } from '../../lib/model/resolve';
 
 test('dtype and explicit file names resolve to onnx/model{suffix}.onnx as transformers.js does', async (t) => {
   const dir = sharedAsset(t, 'models/stories260K-onnx');

@@ -1,7 +1,7 @@
 // Token selection: greedy tie rule, and temperature / top-p sampling against exact probabilities.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { argmaxFirst, sampleToken } from '../../lib/model/index';
+import { argmaxFirst, sampleToken } from '../../lib/model/hooked';
 import { Rng } from '../../lib/util/rng';
 
 test('greedy takes the first maximal index', () => {

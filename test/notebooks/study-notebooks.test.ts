@@ -82,6 +82,9 @@ test('notebooks are stored with cleared outputs, the repo kernelspec and a markd
       const src = text(c.source);
       assert.doesNotMatch(src, /import\.meta/, `${f}: cell ${i} uses import.meta (fails under tslab)`);
       assert.doesNotMatch(src, /from ['"]\.\.\//, `${f}: cell ${i} imports with ../ (tslab runs from the repo root: use ./lib/...)`);
+      for (const m of src.matchAll(/from ['"](\.\/lib[^'"]*)['"]/g)) {
+        assert.equal(m[1], './lib/index', `${f}: cell ${i} imports ${m[1]}; notebooks import the library through its one entry point, ./lib/index`);
+      }
     });
     const codes = nb.cells.filter((c) => c.cell_type === 'code');
     assert.match(text(codes[0]?.source), /studyConfig\(/, `${f}: the first code cell reads the parameters with studyConfig()`);

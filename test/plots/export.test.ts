@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, test } from 'node:test';
-import { FigureRenderer, exportFigures, figurePage, findChromium, layerScatter, plotlySource, probeAccuracyByLayer, steeringHeatmap, type Figure } from '../../lib/plots/index';
+import { exportFigures, findChromium, layerScatter, probeAccuracyByLayer, steeringHeatmap, type Figure } from '../../lib/plots/index';
+import { FigureRenderer } from '../../lib/plots/export';
+import { figurePage, plotlySource } from '../../lib/plots/html';
 import { needChromium } from '../helpers';
 import { type MiniDocument, launchTestBrowser, parsePng, type TestBrowser } from './browser';
 

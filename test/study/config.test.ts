@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  DEFAULT_MODEL, modelTag, parseLayerSpec, resolveSteerLayers, signedMultipliers, studyConfig,
+  DEFAULT_MODEL, modelTag, parseLayerSpec, resolveSteerLayers, signedMultipliers, studyConfig, twoThirdsLayer,
 } from '../../lib/study/config';
 import { ORGANISM_DATA, ORGANISM_MODEL } from '../../lib/util/organism';
 import { existsSync } from 'node:fs';
@@ -65,6 +65,12 @@ test('layer specs, signed multipliers, steered layers and model tags', () => {
   assert.deepEqual(resolveSteerLayers({ steerLayers: 'auto' }, layers), [20, 21, 22]);
   assert.deepEqual(resolveSteerLayers({ steerLayers: 'auto' }, [0, 1, 2, 3, 4]), [2, 3, 4]);
   assert.deepEqual(resolveSteerLayers({ steerLayers: 'auto' }, [5, 6]), [5, 6]);
+  // one rule for the focus layer of figures and the centre of the auto steered layers
+  assert.equal(twoThirdsLayer(layers), 21);
+  assert.equal(twoThirdsLayer([0, 1, 2, 3, 4]), 3);
+  assert.equal(twoThirdsLayer([0, 1, 2, 3]), 2);
+  assert.equal(twoThirdsLayer([7]), 7);
+  assert.throws(() => twoThirdsLayer([]), /no layers/);
   assert.throws(() => resolveSteerLayers({ steerLayers: [9] }, [0, 1]), /steer layer 9 was not captured \(captured: 0, 1\)/);
   assert.equal(modelTag('HuggingFaceTB/SmolLM2-135M-Instruct'), 'SmolLM2-135M-Instruct');
   assert.equal(modelTag('../shared/models/stories260K-onnx/'), 'stories260K-onnx');
