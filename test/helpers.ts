@@ -64,7 +64,6 @@ export function needJupyter(t: TestContext): boolean {
  * write where another is writing. Resolves once the lock is taken.
  */
 export async function holdLock(path: string, what: string): Promise<{ pid: number; stop(): Promise<void> }> {
-  const { spawn } = await import('node:child_process');
   const { pathToFileURL } = await import('node:url');
   const lib = pathToFileURL(resolve('lib/util/lock.ts')).href;
   const script = `const { acquireLock } = await import(${JSON.stringify(lib)}); acquireLock(process.argv[1], { what: process.argv[2] }); ` +

@@ -2,26 +2,19 @@
 // folder is refused at once (it pays for nothing), and the exit status says whether every interaction was scored.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EXIT_INCOMPLETE } from '../../lib/cli/args';
 import { JUDGE_LOCK } from '../../lib/judge/judge';
 import { fakeReply, startLoopback, writeResultsDir, type Action } from './loopback';
+import { runSyco, type ProcessResult } from '../helpers';
 
-interface Run { code: number | null; stdout: string; stderr: string }
+type Run = ProcessResult;
 
 function syco(args: string[], onSpawn?: (c: ChildProcess) => void): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['bin/syco.js', ...args], { env: { ...process.env, OPENAI_API_KEY: 'sk-test-exit-codes' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (d) => { stdout += d; });
-    child.stderr!.on('data', (d) => { stderr += d; });
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    onSpawn?.(child);
-  });
+  return runSyco(args, { env: { OPENAI_API_KEY: 'sk-test-exit-codes' }, onSpawn });
 }
 
 const root = mkdtempSync(join(tmpdir(), 'judge-exit-'));
