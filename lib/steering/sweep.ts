@@ -134,15 +134,20 @@ function abortError(signal: AbortSignal): Error {
   return e;
 }
 
-/**
- * For each layer and multiplier magnitude m, generate answers to every prompt steered with +m and −m (and the
- * unsteered control) and write them in the study's schema. Resumable per results file: finished files whose
- * manifest settings match are kept; a mismatch is refused (or, with overwrite, the old results are discarded).
- * Controls do not depend on the layer: they are generated once per prompt and cached in `control.json`.
- */
-export async function steeringSweep(model: HookedModel, opts: SweepOptions): Promise<SweepSummary> {
-  const t0 = Date.now();
-  const { vectors, outDir } = opts;
+/** A sweep's resolved options: the magnitudes, the control, the generation settings and where steering starts. */
+interface SweepPlan {
+  magnitudes: number[];
+  control: boolean;
+  maxNewTokens: number;
+  temperature: number;
+  greedy: boolean;
+  steerFrom: SteerFrom;
+  fromPosition: 'generated' | undefined;
+}
+
+/** Check a sweep's prompts, layers, vectors, tags and multipliers against the model and resolve its defaults. */
+function resolveSweep(model: HookedModel, opts: SweepOptions): SweepPlan {
+  const { vectors } = opts;
   if (!opts.prompts.length) throw new Error('steeringSweep: no prompts');
   opts.prompts.forEach((p, i) => {
     if (typeof p !== 'string' || !p.trim()) throw new Error(`steeringSweep: prompt ${i} is empty or not a string`);
@@ -157,24 +162,24 @@ export async function steeringSweep(model: HookedModel, opts: SweepOptions): Pro
   }
   if (!/^[\w.\-]+$/.test(opts.modelTag)) throw new Error(`steeringSweep: modelTag "${opts.modelTag}" must be letters, digits, '.', '-' or '_' (it names files)`);
   if (!/^[\w.\-]+$/.test(String(opts.pairsTag))) throw new Error(`steeringSweep: pairsTag "${opts.pairsTag}" must be letters, digits, '.', '-' or '_' (it names files)`);
-  const { magnitudes, zeroListed } = multiplierMagnitudes(opts.multipliers);
+  const { magnitudes } = multiplierMagnitudes(opts.multipliers);
   if (!magnitudes.length) throw new Error(`steeringSweep: multipliers [${opts.multipliers.join(', ')}] hold no non-zero magnitude`);
   // 0 in the list is the control, which runs by default anyway; control: false turns it off.
   const control = opts.control ?? true;
-  void zeroListed;
   const maxNewTokens = opts.maxNewTokens ?? 40;
   if (!Number.isInteger(maxNewTokens) || maxNewTokens < 1) throw new Error(`steeringSweep: maxNewTokens must be a positive integer, got ${maxNewTokens}`);
   const temperature = opts.temperature ?? 0;
   const greedy = opts.greedy ?? !(temperature > 0);
   const steerFrom: SteerFrom = opts.steerFrom ?? 'all';
   if (steerFrom !== 'all' && steerFrom !== 'generated') throw new Error(`steeringSweep: steerFrom must be 'all' or 'generated', got "${steerFrom}"`);
-  const fromPosition = steerFrom === 'generated' ? 'generated' as const : undefined;
-  const texts = opts.prompts.map((p) => sweepPromptText(model, p, opts));
-  // Templated prompts are encoded without added special tokens (the template writes its own BOS, as in HF).
-  const inputs: (string | number[])[] = texts.map((t) => (opts.chat ? encodeTemplated(model, t) : t));
+  return { magnitudes, control, maxNewTokens, temperature, greedy, steerFrom, fromPosition: steerFrom === 'generated' ? 'generated' : undefined };
+}
 
-  // Settings that decide the content of every file (a resumed run must match them).
-  const settings = {
+/** The settings that decide the content of every results file (saved in the manifest; a resumed run must match them). */
+function sweepSettings(model: HookedModel, opts: SweepOptions, plan: SweepPlan) {
+  const { vectors } = opts;
+  const { magnitudes, control, maxNewTokens, temperature, greedy, steerFrom } = plan;
+  return {
     model: model.id,
     model_sha256: model.sourceHash,
     model_tag: opts.modelTag,
@@ -194,57 +199,105 @@ export async function steeringSweep(model: HookedModel, opts: SweepOptions): Pro
     ...(greedy ? {} : { temperature, top_p: opts.topP ?? 1, seed: opts.seed ?? 0 }),
     stop: opts.stop ?? [],
   };
+}
+
+type SweepSettings = ReturnType<typeof sweepSettings>;
+
+/**
+ * What an earlier sweep in the folder left: the files it finished, when its settings match (its layers may differ;
+ * the vector digests of layers it kept are added to `settings`). Other settings are refused, or with overwrite its
+ * files are deleted and nothing is kept.
+ */
+function resumeSweep(outDir: string, manPath: string, settings: SweepSettings, opts: SweepOptions): { entries: SweepFileEntry[]; finished: Set<string> } {
+  const entries: SweepFileEntry[] = [];
+  const finished = new Set<string>();
+  if (!existsSync(manPath)) return { entries, finished };
+  let prev: { settings?: Record<string, unknown>; files?: SweepFileEntry[]; layers?: number[] } | null = null;
+  let unreadable = '';
+  try {
+    prev = readJsonFile(manPath);
+  } catch (err) {
+    unreadable = (err as Error).message;
+  }
+  const diffs: string[] = [];
+  if (!prev || !prev.settings) diffs.push(unreadable || `${manPath} has no settings`);
+  else {
+    // The layer list may grow or shrink between runs; every other setting must match.
+    const keys = new Set([...Object.keys(settings), ...Object.keys(prev.settings)]);
+    for (const k of keys) {
+      if (k === 'vectors') continue;
+      const a = JSON.stringify((prev.settings as Record<string, unknown>)[k]);
+      const b = JSON.stringify((settings as Record<string, unknown>)[k]);
+      if (a !== b) diffs.push(`${k}: was ${a}, now ${b}`);
+    }
+    const pv = (prev.settings.vectors ?? {}) as Record<string, string>;
+    for (const l of opts.layers) if (pv[String(l)] !== undefined && pv[String(l)] !== settings.vectors[String(l)]) diffs.push(`vector of layer ${l} changed`);
+  }
+  if (diffs.length && !opts.overwrite) {
+    throw new Error(`${outDir}: holds a sweep with other settings; use another --out or overwrite (this discards it):\n  ${diffs.join('\n  ')}`);
+  }
+  if (diffs.length) {
+    for (const f of prev?.files ?? []) {
+      try { unlinkSync(join(outDir, f.file)); } catch { /* already gone */ }
+    }
+    try { unlinkSync(join(outDir, 'control.json')); } catch { /* none */ }
+  } else {
+    for (const f of prev!.files ?? []) {
+      if (existsSync(join(outDir, f.file))) {
+        finished.add(f.file);
+        entries.push(f);
+      }
+    }
+    // keep the vector digests of layers kept from earlier runs
+    const pv = (prev!.settings!.vectors ?? {}) as Record<string, string>;
+    for (const [k, v] of Object.entries(pv)) if (!(k in settings.vectors)) (settings.vectors as Record<string, string>)[k] = v;
+  }
+  return { entries, finished };
+}
+
+/** The key of the controls cache: the settings without the vectors (a control is unsteered, so any layer's vector shares it). */
+function controlsKey(settings: SweepSettings): string {
+  return sha256(JSON.stringify({ ...settings, vectors: null }));
+}
+
+/** The cached control answers (prompt index → text) of these settings; none when the cache is missing, unreadable or for other settings. */
+function loadControls(ctlPath: string, settings: SweepSettings): Map<number, string> {
+  const controls = new Map<number, string>();
+  if (!existsSync(ctlPath)) return controls;
+  try {
+    const c = JSON.parse(readFileSync(ctlPath, 'utf8'));
+    if (c.settings_sha256 === controlsKey(settings)) {
+      for (const [k, v] of Object.entries(c.answers ?? {})) if (typeof v === 'string') controls.set(Number(k), v);
+    }
+  } catch { /* rebuilt by the sweep */ }
+  return controls;
+}
+
+/**
+ * For each layer and multiplier magnitude m, generate answers to every prompt steered with +m and −m (and the
+ * unsteered control) and write them in the study's schema. Resumable per results file: finished files whose
+ * manifest settings match are kept; a mismatch is refused (or, with overwrite, the old results are discarded).
+ * Controls do not depend on the layer: they are generated once per prompt and cached in `control.json`.
+ */
+export async function steeringSweep(model: HookedModel, opts: SweepOptions): Promise<SweepSummary> {
+  const t0 = Date.now();
+  const { vectors, outDir } = opts;
+  const plan = resolveSweep(model, opts);
+  const { magnitudes, control, maxNewTokens, temperature, greedy, fromPosition } = plan;
+  const texts = opts.prompts.map((p) => sweepPromptText(model, p, opts));
+  // Templated prompts are encoded without added special tokens (the template writes its own BOS, as in HF).
+  const inputs: (string | number[])[] = texts.map((t) => (opts.chat ? encodeTemplated(model, t) : t));
+
+  // Settings that decide the content of every file (a resumed run must match them).
+  const settings = sweepSettings(model, opts, plan);
   ensureDir(outDir);
   // One sweep per folder: a second process would generate every answer again and overwrite the same files.
   const release = acquireLock(join(outDir, SWEEP_LOCK), { what: 'steering sweep', guards: outDir });
   try {
     const manPath = join(outDir, 'manifest.json');
     const oneFile = magnitudes.length === 1;
-    const entries: SweepFileEntry[] = [];
     const fileOf = (layer: number, m: number) => resultsFileName(opts.modelTag, opts.pairsTag, layer, oneFile ? undefined : m);
-    const finished = new Set<string>();
-    if (existsSync(manPath)) {
-      let prev: { settings?: Record<string, unknown>; files?: SweepFileEntry[]; layers?: number[] } | null = null;
-      let unreadable = '';
-      try {
-        prev = readJsonFile(manPath);
-      } catch (err) {
-        unreadable = (err as Error).message;
-      }
-      const diffs: string[] = [];
-      if (!prev || !prev.settings) diffs.push(unreadable || `${manPath} has no settings`);
-      else {
-        // The layer list may grow or shrink between runs; every other setting must match.
-        const keys = new Set([...Object.keys(settings), ...Object.keys(prev.settings)]);
-        for (const k of keys) {
-          if (k === 'vectors') continue;
-          const a = JSON.stringify((prev.settings as Record<string, unknown>)[k]);
-          const b = JSON.stringify((settings as Record<string, unknown>)[k]);
-          if (a !== b) diffs.push(`${k}: was ${a}, now ${b}`);
-        }
-        const pv = (prev.settings.vectors ?? {}) as Record<string, string>;
-        for (const l of opts.layers) if (pv[String(l)] !== undefined && pv[String(l)] !== settings.vectors[String(l)]) diffs.push(`vector of layer ${l} changed`);
-      }
-      if (diffs.length && !opts.overwrite) {
-        throw new Error(`${outDir}: holds a sweep with other settings; use another --out or overwrite (this discards it):\n  ${diffs.join('\n  ')}`);
-      }
-      if (diffs.length) {
-        for (const f of prev?.files ?? []) {
-          try { unlinkSync(join(outDir, f.file)); } catch { /* already gone */ }
-        }
-        try { unlinkSync(join(outDir, 'control.json')); } catch { /* none */ }
-      } else {
-        for (const f of prev!.files ?? []) {
-          if (existsSync(join(outDir, f.file))) {
-            finished.add(f.file);
-            entries.push(f);
-          }
-        }
-        // keep the vector digests of layers kept from earlier runs
-        const pv = (prev!.settings!.vectors ?? {}) as Record<string, string>;
-        for (const [k, v] of Object.entries(pv)) if (!(k in settings.vectors)) (settings.vectors as Record<string, string>)[k] = v;
-      }
-    }
+    const { entries, finished } = resumeSweep(outDir, manPath, settings, opts);
 
     const writeManifest = (complete: boolean) => atomicWriteJson(manPath, {
       kind: 'steering-sweep',
@@ -258,19 +311,8 @@ export async function steeringSweep(model: HookedModel, opts: SweepOptions): Pro
 
     // Controls cache (prompt index -> text), valid for these settings only.
     const ctlPath = join(outDir, 'control.json');
-    const controls = new Map<number, string>();
-    if (control && existsSync(ctlPath)) {
-      try {
-        const c = JSON.parse(readFileSync(ctlPath, 'utf8'));
-        if (c.settings_sha256 === sha256(JSON.stringify({ ...settings, vectors: null }))) {
-          for (const [k, v] of Object.entries(c.answers ?? {})) if (typeof v === 'string') controls.set(Number(k), v);
-        }
-      } catch { /* rebuilt below */ }
-    }
-    const saveControls = () => atomicWriteJson(ctlPath, {
-      settings_sha256: sha256(JSON.stringify({ ...settings, vectors: null })),
-      answers: Object.fromEntries([...controls.entries()].sort((a, b) => a[0] - b[0])),
-    });
+    const controls = control ? loadControls(ctlPath, settings) : new Map<number, string>();
+    const saveControls = () => atomicWriteJson(ctlPath, { settings_sha256: controlsKey(settings), answers: Object.fromEntries([...controls.entries()].sort((a, b) => a[0] - b[0])) });
 
     const todoLayers = opts.layers.filter((l) => magnitudes.some((m) => !finished.has(fileOf(l, m))));
     const doneLayers = opts.layers.filter((l) => !todoLayers.includes(l));
