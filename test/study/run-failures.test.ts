@@ -4,7 +4,7 @@
 // same command resumes, re-using what finished, and exits 0; a corrupt saved result fails its stage the same way. A
 // judge refusing every request fails the judge stage only. An abort still stops the run at once.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ import { runStageStatuses, runStudy } from '../../lib/study/run';
 import { studyConfig } from '../../lib/study/config';
 import type { StageStatus } from '../../lib/study/stage-status';
 import { startLoopback } from '../judge/loopback';
+import { runProcess } from '../helpers';
 
 const tmp = mkdtempSync(join(tmpdir(), 'syco-run-fail-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -33,15 +34,8 @@ function syco(args: string[]): { code: number | null; stdout: string; stderr: st
 }
 
 /** syco run without blocking this process (a loopback judge in it must keep answering). */
-function sycoAsync(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((res, rej) => {
-    const p = spawn(process.execPath, ['bin/syco.js', ...args], { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '', stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('error', rej);
-    p.on('close', (code) => res({ code, stdout, stderr }));
-  });
+async function sycoAsync(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return runProcess(process.execPath, ['bin/syco.js', ...args], { env: childEnv(env) });
 }
 
 interface RunSummary { dir: string; report: string; timings: Record<string, number>; stages: Record<string, string> }
