@@ -31,6 +31,19 @@ export interface ReferenceFile {
   /** How the value was made: the snippet (its input is not stored, only bound by the digest). */
   python: string;
   output: unknown;
+  /**
+   * How far a re-made output may differ from this one (scripts/fixtures/compare.mjs), for a reference whose last
+   * digits depend on the CPU: a chaotic optimisation such as exact t-SNE amplifies BLAS rounding differences between
+   * machines. Absent: the default float64 tolerance. Set by the test, never by hand.
+   */
+  tolerance?: ReferenceTolerance;
+}
+
+/** A declared comparison tolerance of a CPU-sensitive reference: |a − b| ≤ abs + rel·|b|, and why it is needed. */
+export interface ReferenceTolerance {
+  rel: number;
+  abs: number;
+  why: string;
 }
 
 /**
@@ -38,7 +51,7 @@ export interface ReferenceFile {
  * SYCO_FIXTURES=record — by running it and writing the fixture. Throws naming the fixture when it is missing or was
  * recorded for another snippet or input.
  */
-export function pythonReference<T = any>(key: string, code: string, input?: unknown): T {
+export function pythonReference<T = any>(key: string, code: string, input?: unknown, opts: { tolerance?: ReferenceTolerance } = {}): T {
   const digest = referenceDigest(code, input);
   if (process.env.SYCO_FIXTURES === 'record') {
     const py = referencePython();
@@ -50,7 +63,7 @@ export function pythonReference<T = any>(key: string, code: string, input?: unkn
     const output = JSON.parse(r.stdout) as T;
     const out = join(resolve(process.env.SYCO_FIXTURES_OUT ?? REFERENCE_DIR), `${key}.json`);
     mkdirSync(dirname(out), { recursive: true });
-    const file: ReferenceFile = { key, digest, python: code, output };
+    const file: ReferenceFile = { key, digest, python: code, output, ...(opts.tolerance ? { tolerance: opts.tolerance } : {}) };
     writeFileSync(`${out}.tmp`, JSON.stringify(file, null, 1) + '\n');
     renameSync(`${out}.tmp`, out);
     return output;
@@ -60,6 +73,9 @@ export function pythonReference<T = any>(key: string, code: string, input?: unkn
   const file = JSON.parse(readFileSync(path, 'utf8')) as ReferenceFile;
   if (file.digest !== digest) {
     throw new Error(`reference fixture ${path} was recorded for another snippet or input than this test now gives: re-make it with \`npm run fixtures\``);
+  }
+  if (JSON.stringify(file.tolerance ?? null) !== JSON.stringify(opts.tolerance ?? null)) {
+    throw new Error(`reference fixture ${path} declares another comparison tolerance than this test (${JSON.stringify(opts.tolerance ?? null)}): re-make it with \`npm run fixtures\``);
   }
   return file.output as T;
 }

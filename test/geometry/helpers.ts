@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Matrix } from '../../lib/util/matrix';
 import { Rng } from '../../lib/util/rng';
-import { pythonReference } from '../reference';
+import { pythonReference, type ReferenceTolerance } from '../reference';
 
 /** Gaussian clusters: `c` centres spread `spread` apart (per coordinate), unit noise, rows assigned round-robin. */
 export function clusters(n: number, d: number, c: number, seed: number, spread = 4): { X: Matrix; label: Int32Array } {
@@ -41,11 +41,11 @@ export function tmpFolder(prefix: string): string {
  * A scikit-learn/numpy reference (committed fixture, see test/reference.ts): `body` runs with each of `arrays` bound
  * to a float32 numpy matrix of its name and prints one JSON value.
  */
-export function sklearnReference<T = any>(key: string, body: string, arrays: Record<string, Matrix>): T {
+export function sklearnReference<T = any>(key: string, body: string, arrays: Record<string, Matrix>, opts: { tolerance?: ReferenceTolerance } = {}): T {
   const names = Object.keys(arrays);
   const code = ['import sys, json', 'import numpy as np', '_d = json.load(sys.stdin)',
     ...names.map((n) => `${n} = np.array(_d['${n}']['data'], dtype=np.float32).reshape(_d['${n}']['rows'], _d['${n}']['cols'])`),
     body.trim()].join('\n');
   const input = Object.fromEntries(names.map((n) => [n, { rows: arrays[n].rows, cols: arrays[n].cols, data: Array.from(arrays[n].data) }]));
-  return pythonReference<T>(key, code, input);
+  return pythonReference<T>(key, code, input, opts);
 }

@@ -229,7 +229,11 @@ from sklearn.manifold import TSNE, trustworthiness
 t = TSNE(2, perplexity=30, n_iter=1000, init='pca', method='exact', learning_rate='auto', random_state=0)
 Y = t.fit_transform(X)
 print(json.dumps([float(t.kl_divergence_), float(trustworthiness(X, Y, n_neighbors=10))]))
-`, { X });
+`, { X }, {
+    // 1,000 chaotic gradient steps amplify BLAS rounding: two Xeons gave KL 0.3837 and 0.3787, trustworthiness 0.9732
+    // and 0.9748 with the same sklearn 1.2.1 and one thread; the assertions below allow 5% and 0.01
+    tolerance: { rel: 0.03, abs: 0.003, why: 'exact t-SNE: 1,000 chaotic steps amplify CPU-dependent BLAS rounding' },
+  });
   assert.ok(Math.abs(exact.kl - ref[0]) < 0.05 * ref[0], `KL ours ${exact.kl} vs sklearn ${ref[0]}`);
   assert.ok(Math.abs(twE - ref[1]) < 0.01, `trustworthiness ours ${twE} vs sklearn ${ref[1]}`);
 });
